@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``python -m platformio_tinyml``: the same as the ``tinyml`` console script."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The ``tinyml`` console script: kebab-case subcommands over the public API.
+
+Each subcommand parses its arguments, calls one API function, and writes output only
+where ``--out``/``--out-dir`` says. ``TinyMLError`` becomes ``error: <message>`` and
+exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import OPTIONS, TinyMLConfig, load_config_file, parse_options
+from .errors import TinyMLError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _dataset_options(config_args: argparse.Namespace) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    if getattr(config_args, "dataset", None):
+        raw["dataset"] = config_args.dataset
+    if getattr(config_args, "datasets_dir", None):
+        raw["datasets_dir"] = config_args.datasets_dir
+    return raw
+
+
+def _config(args: argparse.Namespace, **raw: Any) -> TinyMLConfig:
+    """Build a TinyMLConfig from a subcommand's own flags (strings, one schema)."""
+    values = {k: str(v) for k, v in raw.items() if v is not None}
+    return parse_options(values, source="the command line")
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    from .fileio import default_cache_dir
+
+    return Path(args.cache_dir) if getattr(args, "cache_dir", None) else default_cache_dir()
+
+
+# --- train -----------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
+    from .training import export_trained_model, train_model
+
+    cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir,
+                  epochs=args.epochs, seed=args.seed, model=args.model)
+    dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir, for_model=cfg.model)
+    trained = train_model(cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed,
+                          cache_dir=_cache_dir(args))
+    export_trained_model(trained, Path(args.out))
+    print(f"trained {trained.architecture} on {dataset.description}: "
+          f"float accuracy {trained.float_accuracy:.4f}; wrote {args.out}")
+    return 0
+
+
+# --- convert ---------------------------------------------------------------------
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
+    from .fileio import write_atomic
+    from .quantization import convert_model
+
+    cfg = _config(args, quantization=args.quantize, dataset=args.dataset,
+                  datasets_dir=args.datasets_dir,
+                  representative_samples=args.representative_samples, seed=args.seed)
+    dataset = None
+    if cfg.quantization == "int8" or args.dataset:
+        dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
+    data = convert_model(Path(args.model), quantization=cfg.quantization, dataset=dataset,
+                         representative_samples=cfg.representative_samples, seed=cfg.seed)
+    write_atomic(Path(args.out), data)
+    print(f"wrote {args.out} ({len(data)} bytes, {cfg.quantization})")
+    return 0
+
+
+# --- inspect ---------------------------------------------------------------------
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .inspection import format_table, inspect_model
+
+    dataset = None
+    if args.dataset:
+        from .datasets import load_dataset
+
+        cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir)
+        dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
+    result = inspect_model(Path(args.model), dataset=dataset, samples=args.samples)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        print(format_table(result))
+    return 0
+
+
+# --- carray ----------------------------------------------------------------------
+
+
+def _cmd_carray(args: argparse.Namespace) -> int:
+    from .codegen.c_arrays import write_model_sources
+
+    mode = "xxd" if args.xxd else "incbin" if args.incbin else "auto"
+    cfg = _config(args, model_embed=mode, model_section=args.section,
+                  symbol_prefix=args.name)
+    written = write_model_sources(Path(args.model), Path(args.out_dir), name=cfg.symbol_prefix,
+                                  mode=cfg.model_embed, section=cfg.model_section)
+    for path in written:
+        print(path)
+    return 0
+
+
+# --- pack-images -----------------------------------------------------------------
+
+
+def _cmd_pack_images(args: argparse.Namespace) -> int:
+    from .images import write_image_set
+
+    cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir,
+                  images=args.count, image_format=args.format,
+                  image_threshold=args.threshold, seed=args.seed)
+    written = write_image_set(cfg, Path(args.out_dir), model=Path(args.model) if args.model
+                              else None, name=args.name)
+    for path in written:
+        print(path)
+    return 0
+
+
+# --- hex -------------------------------------------------------------------------
+
+
+def _cmd_hex(args: argparse.Namespace) -> int:
+    from .codegen.intel_hex import write_model_hex
+
+    cfg = _config(args, model_address=args.address, symbol_prefix=args.name)
+    assert cfg.model_address is not None  # required by argparse
+    written = write_model_hex(Path(args.model), Path(args.out_dir), address=cfg.model_address,
+                              name=cfg.symbol_prefix,
+                              merge_into=Path(args.merge) if args.merge else None)
+    for path in written:
+        print(path)
+    return 0
+
+
+# --- generate --------------------------------------------------------------------
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .pipeline import generate
+
+    raw: dict[str, str] = {}
+    if args.config:
+        raw.update(load_config_file(Path(args.config), env=args.env))
+    for option in OPTIONS:
+        value = getattr(args, "opt_" + option.name, None)
+        if value is not None:
+            raw[option.name] = value
+    cfg = parse_options(raw, source=args.config or "the command line")
+    result = generate(cfg, Path(args.out_dir), cache_dir=_cache_dir(args))
+    print(result.summary())
+    return 0
+
+
+# --- report ----------------------------------------------------------------------
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    raw: dict[str, str] = {}
+    if args.config:
+        raw.update(load_config_file(Path(args.config), env=args.env))
+    for option in OPTIONS:
+        value = getattr(args, "opt_" + option.name, None)
+        if value is not None:
+            raw[option.name] = value
+    cfg = parse_options(raw, source=args.config or "the command line")
+    path = write_report(cfg, Path(args.out_dir), cache_dir=_cache_dir(args))
+    print(path)
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------
+
+
+def _add_dataset_args(p: argparse.ArgumentParser, required: bool = False) -> None:
+    p.add_argument("--dataset", required=required,
+                   help="mnist, cifar10 or folder:<path>")
+    p.add_argument("--datasets-dir", help="folder with mnist.npz / cifar10_jpg.tar.gz "
+                   "(default: $TINYML_DATASETS_DIR)")
+
+
+def _add_all_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="INI file: a [tinyml] section, or a platformio.ini")
+    p.add_argument("--env", help="with a platformio.ini: the [env:NAME] to read")
+    group = p.add_argument_group("options (the same as custom_tinyml_* in platformio.ini)")
+    for option in OPTIONS:
+        group.add_argument("--" + option.name.replace("_", "-"), dest="opt_" + option.name,
+                           metavar="VALUE", help=option.help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinyml",
+        description="Train, quantize, verify and embed image classifiers for TFLM firmware.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--cache-dir", help="model cache (default: $TINYML_CACHE_DIR or "
+                        "~/.cache/platformio-tinyml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a zoo architecture (cached)")
+    p.add_argument("--model", required=True, help="architecture: mnist_dense, mnist_lenet, "
+                   "cifar10_cnn, cifar10_resnet8")
+    _add_dataset_args(p, required=True)
+    p.add_argument("--epochs", help="training epochs (default: the architecture's)")
+    p.add_argument("--seed", help="random seed (default 1)")
+    p.add_argument("--out", required=True, help="where to write the .keras model")
+    p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("convert", help="convert a Keras/SavedModel/.h5 model to .tflite")
+    p.add_argument("model", help=".keras, .h5, SavedModel directory, or .tflite")
+    p.add_argument("--quantize", default="int8", help="int8 (default) or float32")
+    _add_dataset_args(p)
+    p.add_argument("--representative-samples", help="calibration images (default 300)")
+    p.add_argument("--seed", help="random seed for sampling (default 1)")
+    p.add_argument("--out", required=True, help="where to write the .tflite")
+    p.set_defaults(handler=_cmd_convert)
+
+    p = sub.add_parser("inspect", help="ops, tensors, MACs, arena (and accuracy) of a .tflite")
+    p.add_argument("model", help=".tflite file")
+    _add_dataset_args(p)
+    p.add_argument("--samples", type=int, default=0,
+                   help="test images for accuracy (default 0: the whole test split)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_cmd_inspect)
+
+    p = sub.add_parser("carray", help="model bytes as C/C++ sources")
+    p.add_argument("model", help=".tflite (or any binary) file")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--name", help="symbol stem: g_<name>_model_data (default: file stem)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--xxd", action="store_true", help="byte-identical to xxd -i")
+    mode.add_argument("--incbin", action="store_true", help="assembler .incbin (fastest)")
+    p.add_argument("--section", help="qspi, sdram, dtcm, axisram or a '.section' name")
+    p.set_defaults(handler=_cmd_carray)
+
+    p = sub.add_parser("pack-images", help="test images as C/C++ sources (+ golden outputs)")
+    _add_dataset_args(p, required=True)
+    p.add_argument("--count", required=True, help="number of images")
+    p.add_argument("--format", required=True, help="1bpp, uint8, int8 or rgb565")
+    p.add_argument("--threshold", help="1bpp threshold (default 128)")
+    p.add_argument("--seed", help="random seed (default 1)")
+    p.add_argument("--model", help=".tflite: also write int8 inputs and golden outputs")
+    p.add_argument("--name", default="test", help="image set name (default: test)")
+    p.add_argument("--out-dir", required=True)
+    p.set_defaults(handler=_cmd_pack_images)
+
+    p = sub.add_parser("hex", help="model as Intel HEX at an external-flash address")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--address", required=True, help="e.g. 0x90000000 (STM32 QSPI)")
+    p.add_argument("--name", help="symbol stem (default: file stem)")
+    p.add_argument("--merge", help="firmware .hex to merge the model into")
+    p.add_argument("--out-dir", required=True)
+    p.set_defaults(handler=_cmd_hex)
+
+    p = sub.add_parser("generate", help="run the whole pipeline: model, sources, images")
+    _add_all_options(p)
+    p.add_argument("--out-dir", required=True, help="where generated sources go")
+    p.set_defaults(handler=_cmd_generate)
+
+    p = sub.add_parser("report", help="HTML report with figures")
+    _add_all_options(p)
+    p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
+    p.set_defaults(handler=_cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except TinyMLError as exc:
+        if os.environ.get("TINYML_DEBUG") == "1":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
