@@ -25,7 +25,14 @@ _LAZY = {
     "pack_images": ("images", "pack_images"),
 }
 
-__all__ = ["OPTIONS", "TinyMLConfig", "TinyMLError", "__version__", "parse_options", *_LAZY]
+__all__ = [
+    "OPTIONS",
+    "TinyMLConfig",
+    "TinyMLError",
+    "__version__",
+    "parse_options",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -41,7 +41,11 @@ def _config(args: argparse.Namespace, **raw: Any) -> TinyMLConfig:
 def _cache_dir(args: argparse.Namespace) -> Path:
     from .fileio import default_cache_dir
 
-    return Path(args.cache_dir) if getattr(args, "cache_dir", None) else default_cache_dir()
+    return (
+        Path(args.cache_dir)
+        if getattr(args, "cache_dir", None)
+        else default_cache_dir()
+    )
 
 
 # --- train -----------------------------------------------------------------------
@@ -51,14 +55,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .datasets import load_dataset
     from .training import export_trained_model, train_model
 
-    cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir,
-                  epochs=args.epochs, seed=args.seed, model=args.model)
-    dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir, for_model=cfg.model)
-    trained = train_model(cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed,
-                          cache_dir=_cache_dir(args))
+    cfg = _config(
+        args,
+        dataset=args.dataset,
+        datasets_dir=args.datasets_dir,
+        epochs=args.epochs,
+        seed=args.seed,
+        model=args.model,
+    )
+    dataset = load_dataset(
+        cfg.dataset, datasets_dir=cfg.datasets_dir, for_model=cfg.model
+    )
+    trained = train_model(
+        cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed, cache_dir=_cache_dir(args)
+    )
     export_trained_model(trained, Path(args.out))
-    print(f"trained {trained.architecture} on {dataset.description}: "
-          f"float accuracy {trained.float_accuracy:.4f}; wrote {args.out}")
+    print(
+        f"trained {trained.architecture} on {dataset.description}: "
+        f"float accuracy {trained.float_accuracy:.4f}; wrote {args.out}"
+    )
     return 0
 
 
@@ -70,14 +85,24 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from .fileio import write_atomic
     from .quantization import convert_model
 
-    cfg = _config(args, quantization=args.quantize, dataset=args.dataset,
-                  datasets_dir=args.datasets_dir,
-                  representative_samples=args.representative_samples, seed=args.seed)
+    cfg = _config(
+        args,
+        quantization=args.quantize,
+        dataset=args.dataset,
+        datasets_dir=args.datasets_dir,
+        representative_samples=args.representative_samples,
+        seed=args.seed,
+    )
     dataset = None
     if cfg.quantization == "int8" or args.dataset:
         dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
-    data = convert_model(Path(args.model), quantization=cfg.quantization, dataset=dataset,
-                         representative_samples=cfg.representative_samples, seed=cfg.seed)
+    data = convert_model(
+        Path(args.model),
+        quantization=cfg.quantization,
+        dataset=dataset,
+        representative_samples=cfg.representative_samples,
+        seed=cfg.seed,
+    )
     write_atomic(Path(args.out), data)
     print(f"wrote {args.out} ({len(data)} bytes, {cfg.quantization})")
     return 0
@@ -110,10 +135,16 @@ def _cmd_carray(args: argparse.Namespace) -> int:
     from .codegen.c_arrays import write_model_sources
 
     mode = "xxd" if args.xxd else "incbin" if args.incbin else "auto"
-    cfg = _config(args, model_embed=mode, model_section=args.section,
-                  symbol_prefix=args.name)
-    written = write_model_sources(Path(args.model), Path(args.out_dir), name=cfg.symbol_prefix,
-                                  mode=cfg.model_embed, section=cfg.model_section)
+    cfg = _config(
+        args, model_embed=mode, model_section=args.section, symbol_prefix=args.name
+    )
+    written = write_model_sources(
+        Path(args.model),
+        Path(args.out_dir),
+        name=cfg.symbol_prefix,
+        mode=cfg.model_embed,
+        section=cfg.model_section,
+    )
     for path in written:
         print(path)
     return 0
@@ -125,11 +156,21 @@ def _cmd_carray(args: argparse.Namespace) -> int:
 def _cmd_pack_images(args: argparse.Namespace) -> int:
     from .images import write_image_set
 
-    cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir,
-                  images=args.count, image_format=args.format,
-                  image_threshold=args.threshold, seed=args.seed)
-    written = write_image_set(cfg, Path(args.out_dir), model=Path(args.model) if args.model
-                              else None, name=args.name)
+    cfg = _config(
+        args,
+        dataset=args.dataset,
+        datasets_dir=args.datasets_dir,
+        images=args.count,
+        image_format=args.format,
+        image_threshold=args.threshold,
+        seed=args.seed,
+    )
+    written = write_image_set(
+        cfg,
+        Path(args.out_dir),
+        model=Path(args.model) if args.model else None,
+        name=args.name,
+    )
     for path in written:
         print(path)
     return 0
@@ -143,9 +184,13 @@ def _cmd_hex(args: argparse.Namespace) -> int:
 
     cfg = _config(args, model_address=args.address, symbol_prefix=args.name)
     assert cfg.model_address is not None  # required by argparse
-    written = write_model_hex(Path(args.model), Path(args.out_dir), address=cfg.model_address,
-                              name=cfg.symbol_prefix,
-                              merge_into=Path(args.merge) if args.merge else None)
+    written = write_model_hex(
+        Path(args.model),
+        Path(args.out_dir),
+        address=cfg.model_address,
+        name=cfg.symbol_prefix,
+        merge_into=Path(args.merge) if args.merge else None,
+    )
     for path in written:
         print(path)
     return 0
@@ -193,41 +238,60 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _add_dataset_args(p: argparse.ArgumentParser, required: bool = False) -> None:
-    p.add_argument("--dataset", required=required,
-                   help="mnist, cifar10 or folder:<path>")
-    p.add_argument("--datasets-dir", help="folder with mnist.npz / cifar10_jpg.tar.gz "
-                   "(default: $TINYML_DATASETS_DIR)")
+    p.add_argument(
+        "--dataset", required=required, help="mnist, cifar10 or folder:<path>"
+    )
+    p.add_argument(
+        "--datasets-dir",
+        help="folder with mnist.npz / cifar10_jpg.tar.gz "
+        "(default: $TINYML_DATASETS_DIR)",
+    )
 
 
 def _add_all_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="INI file: a [tinyml] section, or a platformio.ini")
     p.add_argument("--env", help="with a platformio.ini: the [env:NAME] to read")
-    group = p.add_argument_group("options (the same as custom_tinyml_* in platformio.ini)")
+    group = p.add_argument_group(
+        "options (the same as custom_tinyml_* in platformio.ini)"
+    )
     for option in OPTIONS:
-        group.add_argument("--" + option.name.replace("_", "-"), dest="opt_" + option.name,
-                           metavar="VALUE", help=option.help)
+        group.add_argument(
+            "--" + option.name.replace("_", "-"),
+            dest="opt_" + option.name,
+            metavar="VALUE",
+            help=option.help,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinyml",
-        description="Train, quantize, verify and embed image classifiers for TFLM firmware.",
+        description="Train, quantize, verify and embed image classifiers (TFLM).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--cache-dir", help="model cache (default: $TINYML_CACHE_DIR or "
-                        "~/.cache/platformio-tinyml)")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="model cache (default: $TINYML_CACHE_DIR or ~/.cache/platformio-tinyml)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a zoo architecture (cached)")
-    p.add_argument("--model", required=True, help="architecture: mnist_dense, mnist_lenet, "
-                   "cifar10_cnn, cifar10_resnet8")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="architecture: mnist_dense, mnist_lenet, cifar10_cnn, cifar10_resnet8",
+    )
     _add_dataset_args(p, required=True)
     p.add_argument("--epochs", help="training epochs (default: the architecture's)")
     p.add_argument("--seed", help="random seed (default 1)")
     p.add_argument("--out", required=True, help="where to write the .keras model")
     p.set_defaults(handler=_cmd_train)
 
-    p = sub.add_parser("convert", help="convert a Keras/SavedModel/.h5 model to .tflite")
+    p = sub.add_parser(
+        "convert", help="convert a Keras/SavedModel/.h5 model to .tflite"
+    )
     p.add_argument("model", help=".keras, .h5, SavedModel directory, or .tflite")
     p.add_argument("--quantize", default="int8", help="int8 (default) or float32")
     _add_dataset_args(p)
@@ -236,25 +300,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where to write the .tflite")
     p.set_defaults(handler=_cmd_convert)
 
-    p = sub.add_parser("inspect", help="ops, tensors, MACs, arena (and accuracy) of a .tflite")
+    p = sub.add_parser(
+        "inspect", help="ops, tensors, MACs, arena (and accuracy) of a .tflite"
+    )
     p.add_argument("model", help=".tflite file")
     _add_dataset_args(p)
-    p.add_argument("--samples", type=int, default=0,
-                   help="test images for accuracy (default 0: the whole test split)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="test images for accuracy (default 0: the whole test split)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_inspect)
 
     p = sub.add_parser("carray", help="model bytes as C/C++ sources")
     p.add_argument("model", help=".tflite (or any binary) file")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--name", help="symbol stem: g_<name>_model_data (default: file stem)")
+    p.add_argument(
+        "--name", help="symbol stem: g_<name>_model_data (default: file stem)"
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--xxd", action="store_true", help="byte-identical to xxd -i")
-    mode.add_argument("--incbin", action="store_true", help="assembler .incbin (fastest)")
+    mode.add_argument(
+        "--incbin", action="store_true", help="assembler .incbin (fastest)"
+    )
     p.add_argument("--section", help="qspi, sdram, dtcm, axisram or a '.section' name")
     p.set_defaults(handler=_cmd_carray)
 
-    p = sub.add_parser("pack-images", help="test images as C/C++ sources (+ golden outputs)")
+    p = sub.add_parser(
+        "pack-images", help="test images as C/C++ sources (+ golden outputs)"
+    )
     _add_dataset_args(p, required=True)
     p.add_argument("--count", required=True, help="number of images")
     p.add_argument("--format", required=True, help="1bpp, uint8, int8 or rgb565")
@@ -273,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.set_defaults(handler=_cmd_hex)
 
-    p = sub.add_parser("generate", help="run the whole pipeline: model, sources, images")
+    p = sub.add_parser(
+        "generate", help="run the whole pipeline: model, sources, images"
+    )
     _add_all_options(p)
     p.add_argument("--out-dir", required=True, help="where generated sources go")
     p.set_defaults(handler=_cmd_generate)

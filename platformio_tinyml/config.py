@@ -43,7 +43,7 @@ _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 @dataclass(frozen=True)
 class ArenaMargin:
-    """Extra arena bytes on top of the host-measured need: fixed bytes or a percentage."""
+    """Arena bytes added to the host-measured need: fixed bytes or a percentage."""
 
     bytes: int = 0
     percent: float = 0.0
@@ -93,7 +93,8 @@ def _parse_int(minimum: int, maximum: int) -> Callable[[str, str], int]:
             ) from None
         if not minimum <= value <= maximum:
             raise ConfigError(
-                f"{label} '{raw}' is out of range; use a value from {minimum} to {maximum}"
+                f"{label} '{raw}' is out of range; "
+                f"use a value from {minimum} to {maximum}"
             )
         return value
 
@@ -163,8 +164,7 @@ def _parse_margin(raw: str, label: str) -> ArenaMargin:
         return ArenaMargin(bytes=value)
     except ValueError:
         raise ConfigError(
-            f"{label} '{raw}' is not a byte count or a percentage "
-            "(examples: 1024, 10%)"
+            f"{label} '{raw}' is not a byte count or a percentage (examples: 1024, 10%)"
         ) from None
 
 
@@ -188,7 +188,9 @@ def _parse_labels(raw: str, label: str) -> tuple[str, ...] | None:
         return None
     names = tuple(part.strip() for part in text.split(","))
     if any(not n for n in names):
-        raise ConfigError(f"{label} '{raw}' has an empty class name; separate names with commas")
+        raise ConfigError(
+            f"{label} '{raw}' has an empty class name; separate names with commas"
+        )
     return names
 
 
@@ -198,50 +200,126 @@ def _parse_path(raw: str, label: str) -> Path | None:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("model", _parse_str, "mnist_dense",
-           "model source: a zoo architecture name, a .tflite/.keras/.h5/SavedModel path, "
-           "or an http(s)/file URL (URLs need model_sha256)"),
-    Option("model_sha256", _parse_sha256, None,
-           "sha256 of the model file; required for URLs, checked for paths when given"),
-    Option("dataset", _parse_str, "mnist",
-           "dataset: mnist, cifar10, or folder:<path> (one subfolder per class)"),
-    Option("datasets_dir", _parse_path, None,
-           "folder holding mnist.npz / cifar10_jpg.tar.gz", env="TINYML_DATASETS_DIR"),
-    Option("epochs", _parse_optional_int(1, 1000), None,
-           "training epochs for zoo models (default: the architecture's own)"),
-    Option("seed", _parse_int(0, 2**31 - 1), 1, "random seed for training and sampling"),
-    Option("quantization", _parse_choice(QUANTIZATIONS), "int8",
-           "int8 (full-integer, int8 input and output) or float32"),
-    Option("representative_samples", _parse_int(1, 100_000), 300,
-           "training images used to calibrate int8 quantization"),
+    Option(
+        "model",
+        _parse_str,
+        "mnist_dense",
+        "model source: a zoo architecture name, a .tflite/.keras/.h5/SavedModel path, "
+        "or an http(s)/file URL (URLs need model_sha256)",
+    ),
+    Option(
+        "model_sha256",
+        _parse_sha256,
+        None,
+        "sha256 of the model file; required for URLs, checked for paths when given",
+    ),
+    Option(
+        "dataset",
+        _parse_str,
+        "mnist",
+        "dataset: mnist, cifar10, or folder:<path> (one subfolder per class)",
+    ),
+    Option(
+        "datasets_dir",
+        _parse_path,
+        None,
+        "folder holding mnist.npz / cifar10_jpg.tar.gz",
+        env="TINYML_DATASETS_DIR",
+    ),
+    Option(
+        "epochs",
+        _parse_optional_int(1, 1000),
+        None,
+        "training epochs for zoo models (default: the architecture's own)",
+    ),
+    Option(
+        "seed", _parse_int(0, 2**31 - 1), 1, "random seed for training and sampling"
+    ),
+    Option(
+        "quantization",
+        _parse_choice(QUANTIZATIONS),
+        "int8",
+        "int8 (full-integer, int8 input and output) or float32",
+    ),
+    Option(
+        "representative_samples",
+        _parse_int(1, 100_000),
+        300,
+        "training images used to calibrate int8 quantization",
+    ),
     Option("images", _parse_int(0, 100_000), 10, "number of test images to pack"),
-    Option("image_format", _parse_choice(IMAGE_FORMATS), "int8",
-           "packed test image format: 1bpp, uint8, int8 or rgb565",
-           choices=IMAGE_FORMATS),
-    Option("image_threshold", _parse_int(0, 255), 128,
-           "1bpp threshold: pixels >= threshold become 1"),
-    Option("labels", _parse_labels, None,
-           "comma-separated class names (default: the dataset's)"),
-    Option("arena_margin", _parse_margin, ArenaMargin(bytes=512),
-           "arena bytes added to the host-measured need (bytes or N%); "
-           "the sum is rounded up to 16"),
-    Option("verify_samples", _parse_int(0, 1_000_000), 1000,
-           "test images used for the host accuracy check (0: the whole test split)"),
-    Option("model_embed", _parse_choice(EMBED_MODES), "auto",
-           "how model bytes are embedded: carray, xxd (byte-identical to xxd -i), "
-           "incbin (assembler .incbin, fastest), or auto (incbin above 256 KiB)",
-           choices=EMBED_MODES),
-    Option("model_section", _parse_section, None,
-           "linker section for the model: qspi, sdram, dtcm, axisram or '.name'"),
-    Option("model_address", _parse_optional_int(0, 0xFFFFFFFF), None,
-           "external-flash address: also write the model as Intel HEX at this address"),
-    Option("symbol_prefix", _parse_str, None,
-           "C symbol stem (g_<stem>_model_data); default: from the model name"),
-    Option("kernels", _parse_choice(KERNELS), "auto",
-           "TFLM kernels: cmsis_nn (Cortex-M), reference, or auto", choices=KERNELS),
-    Option("tflm_dir", _parse_path, None,
-           "local tflite-micro checkout with its third-party downloads",
-           env="TINYML_TFLM_DIR"),
+    Option(
+        "image_format",
+        _parse_choice(IMAGE_FORMATS),
+        "int8",
+        "packed test image format: 1bpp, uint8, int8 or rgb565",
+        choices=IMAGE_FORMATS,
+    ),
+    Option(
+        "image_threshold",
+        _parse_int(0, 255),
+        128,
+        "1bpp threshold: pixels >= threshold become 1",
+    ),
+    Option(
+        "labels",
+        _parse_labels,
+        None,
+        "comma-separated class names (default: the dataset's)",
+    ),
+    Option(
+        "arena_margin",
+        _parse_margin,
+        ArenaMargin(bytes=512),
+        "arena bytes added to the host-measured need (bytes or N%); "
+        "the sum is rounded up to 16",
+    ),
+    Option(
+        "verify_samples",
+        _parse_int(0, 1_000_000),
+        1000,
+        "test images used for the host accuracy check (0: the whole test split)",
+    ),
+    Option(
+        "model_embed",
+        _parse_choice(EMBED_MODES),
+        "auto",
+        "how model bytes are embedded: carray, xxd (byte-identical to xxd -i), "
+        "incbin (assembler .incbin, fastest), or auto (incbin above 256 KiB)",
+        choices=EMBED_MODES,
+    ),
+    Option(
+        "model_section",
+        _parse_section,
+        None,
+        "linker section for the model: qspi, sdram, dtcm, axisram or '.name'",
+    ),
+    Option(
+        "model_address",
+        _parse_optional_int(0, 0xFFFFFFFF),
+        None,
+        "external-flash address: also write the model as Intel HEX at this address",
+    ),
+    Option(
+        "symbol_prefix",
+        _parse_str,
+        None,
+        "C symbol stem (g_<stem>_model_data); default: from the model name",
+    ),
+    Option(
+        "kernels",
+        _parse_choice(KERNELS),
+        "auto",
+        "TFLM kernels: cmsis_nn (Cortex-M), reference, or auto",
+        choices=KERNELS,
+    ),
+    Option(
+        "tflm_dir",
+        _parse_path,
+        None,
+        "local tflite-micro checkout with its third-party downloads",
+        env="TINYML_TFLM_DIR",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {opt.name: opt for opt in OPTIONS}
@@ -295,7 +373,11 @@ class TinyMLConfig:
 
 def _suggest(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-    return f"; did you mean '{close[0]}'?" if close else f"; valid options: {', '.join(known)}"
+    return (
+        f"; did you mean '{close[0]}'?"
+        if close
+        else f"; valid options: {', '.join(known)}"
+    )
 
 
 def parse_options(
@@ -319,10 +401,12 @@ def parse_options(
     known = [prefix + opt.name for opt in OPTIONS]
     parsed: dict[str, Any] = {}
     for key, raw in values.items():
-        name = key[len(prefix):] if key.startswith(prefix) else None
+        name = key[len(prefix) :] if key.startswith(prefix) else None
         option = OPTIONS_BY_NAME.get(name or "")
         if option is None:
-            raise ConfigError(f"unknown option '{key}' in {source}{_suggest(key, known)}")
+            raise ConfigError(
+                f"unknown option '{key}' in {source}{_suggest(key, known)}"
+            )
         if raw is None:
             continue
         parsed[option.name] = option.parse(str(raw), prefix + option.name)
@@ -337,7 +421,9 @@ def parse_options(
     return TinyMLConfig(**parsed)
 
 
-def config_from_pio(values: Mapping[str, str], source: str = "platformio.ini") -> TinyMLConfig:
+def config_from_pio(
+    values: Mapping[str, str], source: str = "platformio.ini"
+) -> TinyMLConfig:
     """Parse the ``custom_tinyml_*`` options of one PlatformIO environment."""
     ours = {k: v for k, v in values.items() if k.startswith(PIO_PREFIX)}
     return parse_options(ours, prefix=PIO_PREFIX, source=source)
@@ -355,7 +441,9 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
         with open(path, encoding="utf-8") as fp:
             parser.read_file(fp)
     except OSError as exc:
-        raise ConfigError(f"cannot read config file '{path}': {exc.strerror or exc}") from exc
+        raise ConfigError(
+            f"cannot read config file '{path}': {exc.strerror or exc}"
+        ) from exc
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
         raise ConfigError(f"config file '{path}' is not valid INI: {first}") from exc
@@ -367,7 +455,7 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
         if parser.has_section(section):
             for key, value in parser.items(section):
                 if key.startswith(PIO_PREFIX):
-                    raw[key[len(PIO_PREFIX):]] = value
+                    raw[key[len(PIO_PREFIX) :]] = value
     if not raw and env and not parser.has_section(f"env:{env}"):
         raise ConfigError(f"config file '{path}' has no [env:{env}] section")
     return raw

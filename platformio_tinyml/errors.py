@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Exception hierarchy: every user-facing failure is a TinyMLError with a one-line message."""
+"""Exception hierarchy: every user-facing failure is a one-line TinyMLError."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class ModelSourceError(TinyMLError):
 
 
 class ModelError(TinyMLError):
-    """A model file is not a usable TFLite/Keras model (bad magic, truncated, unsupported)."""
+    """A model file is not a usable TFLite/Keras model (bad magic, truncated...)."""
 
 
 class QuantizationError(TinyMLError):

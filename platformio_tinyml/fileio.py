@@ -104,7 +104,7 @@ def write_files(out_dir: Path, files: Iterable[GeneratedFile]) -> list[Path]:
 
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 3600.0) -> Iterator[None]:
-    """Hold an inter-process lock on ``path`` (a ``.lock`` file beside the cache entry)."""
+    """Hold an inter-process lock on ``path`` (a ``.lock`` file in the cache)."""
     from filelock import FileLock, Timeout
 
     path = Path(path)

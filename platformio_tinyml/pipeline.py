@@ -1,0 +1,514 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Sequences the stages from options to generated files: the one place that does.
+
+``config → model source (zoo training | file | URL) → quantized .tflite → host TFLM
+verification → packed test images with goldens → rendered sources → files``.
+
+Expensive stages are cached in ``cache_dir`` by the hash of everything they depend on,
+under an inter-process lock, so two builds of one project never train or convert the
+same thing twice and never see a half-written cache entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .config import TinyMLConfig
+from .errors import ConfigError, DependencyError, TinyMLError
+from .fileio import (
+    GeneratedFile,
+    file_lock,
+    sha256_file,
+    write_atomic,
+    write_files,
+)
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
+    from .model_info import ModelInfo
+    from .verification import VerificationReport
+
+Log = Callable[[str], None]
+
+# Generated files whose compilation needs TFLM headers (see docs/design.md).
+_TFLM_SUFFIX = "_model.cpp"
+_MODEL_SUFFIXES = (".tflite", ".keras", ".h5")
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class ModelStage:
+    """A model ready for code generation: .tflite bytes and facts about it."""
+
+    name: str
+    tflite: bytes
+    tflite_path: Path
+    source: str
+    float_accuracy: float | None
+    dataset: Dataset | None = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What ``generate`` produced, for the build integration, the CLI and reports."""
+
+    out_dir: Path
+    files: tuple[Path, ...]
+    changed: tuple[Path, ...]
+    sources: tuple[Path, ...]
+    tflm_sources: tuple[Path, ...]
+    stem: str
+    model_source: str
+    tflite_path: Path
+    model_bytes: int
+    arena_size: int
+    measured_arena: int
+    ops: tuple[str, ...]
+    macs: int
+    accuracy: float | None
+    float_accuracy: float | None
+    bit_exact_fraction: float | None
+    verify_samples: int
+    dataset: str | None
+    images: int
+    image_format: str
+    labels: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (paths as strings)."""
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = [str(v) if isinstance(v, Path) else v for v in value]
+            out[key] = value
+        return out
+
+    def summary(self) -> str:
+        """A few human lines: model, arena, ops, accuracy, outputs."""
+        acc = "n/a" if self.accuracy is None else f"{self.accuracy * 100:.2f}%"
+        if self.float_accuracy is not None:
+            acc += f" (float {self.float_accuracy * 100:.2f}%)"
+        lines = [
+            f"model     {self.model_source}: {self.model_bytes:,} bytes, "
+            f"{self.macs:,} MACs",
+            f"arena     {self.arena_size:,} bytes "
+            f"(host TFLM measured {self.measured_arena:,})",
+            f"ops       {', '.join(self.ops)}",
+            f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
+        ]
+        if self.bit_exact_fraction is not None:
+            lines.append(
+                f"tf.lite   {self.bit_exact_fraction * 100:.2f}% of output rows "
+                "bit-exact with TFLM"
+            )
+        if self.images:
+            lines.append(
+                f"images    {self.images} × {self.image_format} from {self.dataset}"
+            )
+        lines.append(f"sources   {self.out_dir} ({len(self.files)} files)")
+        return "\n".join(lines)
+
+
+# --- Model source ------------------------------------------------------------------
+
+
+def _is_url(text: str) -> bool:
+    return text.split(":", 1)[0].lower() in ("http", "https", "file") and "://" in text
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.lower().endswith(_MODEL_SUFFIXES)
+
+
+def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
+    """Make relative paths in ``cfg`` absolute against ``base_dir`` (the project)."""
+    changes: dict[str, Any] = {}
+    if not _is_url(cfg.model) and _looks_like_path(cfg.model):
+        path = Path(cfg.model).expanduser()
+        if not path.is_absolute():
+            changes["model"] = str(base_dir / path)
+    if cfg.dataset.startswith("folder:"):
+        path = Path(cfg.dataset[len("folder:") :]).expanduser()
+        if not path.is_absolute():
+            changes["dataset"] = "folder:" + str(base_dir / path)
+    for name in ("datasets_dir", "tflm_dir"):
+        value = getattr(cfg, name)
+        if value is not None and not value.is_absolute():
+            changes[name] = base_dir / value
+    return cfg.replace(**changes) if changes else cfg
+
+
+def model_stem(cfg: TinyMLConfig) -> str:
+    """The C symbol stem: ``symbol_prefix`` or the sanitized model name."""
+    from .codegen.identifiers import assert_valid_identifier, to_c_identifier
+
+    if cfg.symbol_prefix:
+        assert_valid_identifier(cfg.symbol_prefix, option="symbol_prefix")
+        return cfg.symbol_prefix
+    name = cfg.model.rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in _MODEL_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return to_c_identifier(name or "model")
+
+
+def _zoo_names() -> tuple[str, ...]:
+    from .zoo import ARCHITECTURES
+
+    return tuple(ARCHITECTURES)
+
+
+def input_fingerprint(cfg: TinyMLConfig, project_dir: Path) -> str:
+    """A cheap hash of every input of :func:`generate` (never imports TensorFlow).
+
+    Covers the options, the package version, the model file's bytes when the model is a
+    local file, and the dataset's fingerprint (its file's size and mtime, not contents).
+    """
+    from .datasets import dataset_fingerprint
+
+    cfg = resolve_paths(cfg, project_dir)
+    parts = [__version__, cfg.fingerprint()]
+    if not _is_url(cfg.model) and cfg.model not in _zoo_names():
+        path = Path(cfg.model)
+        if path.is_file():
+            parts.append(sha256_file(path))
+        elif path.is_dir():
+            for item in sorted(path.rglob("*")):
+                if item.is_file():
+                    stat = item.stat()
+                    parts.append(f"{item}:{stat.st_size}:{stat.st_mtime_ns}")
+        else:
+            parts.append("missing:" + str(path))
+    try:
+        parts.append(dataset_fingerprint(cfg.dataset, cfg.datasets_dir))
+    except TinyMLError as exc:
+        parts.append("dataset-error:" + str(exc))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class _Lazy:
+    """Loads the dataset at most once, only if a stage needs it."""
+
+    def __init__(self, cfg: TinyMLConfig, log: Log) -> None:
+        self._cfg = cfg
+        self._log = log
+        self._dataset: Dataset | None = None
+        self.image_size: tuple[int, int] | None = None
+        self.channels: int | None = None
+
+    def get(self, for_model: str | None = None) -> Dataset:
+        if self._dataset is None:
+            from .datasets import load_dataset
+
+            self._dataset = load_dataset(
+                self._cfg.dataset,
+                datasets_dir=self._cfg.datasets_dir,
+                for_model=for_model,
+                image_size=self.image_size,
+                channels=self.channels,
+            )
+            self._log(f"dataset: {self._dataset.description}")
+        return self._dataset
+
+    @property
+    def loaded(self) -> Dataset | None:
+        return self._dataset
+
+
+def _convert_cached(
+    source: Path,
+    source_id: str,
+    cfg: TinyMLConfig,
+    data: _Lazy,
+    cache_dir: Path,
+    log: Log,
+) -> tuple[bytes, Path]:
+    """Convert a Keras/SavedModel source to .tflite bytes, cached by every input."""
+    from .quantization import convert_model
+
+    key_parts = [__version__, source_id, cfg.quantization]
+    if cfg.quantization == "int8":
+        key_parts += [str(cfg.representative_samples), str(cfg.seed), cfg.dataset]
+    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:32]
+    target = cache_dir / "tflite" / f"{key}.tflite"
+    with file_lock(target.with_suffix(".lock")):
+        if target.is_file():
+            log(f"converted model cached: {target.name}")
+            return target.read_bytes(), target
+        dataset = data.get() if cfg.quantization == "int8" else None
+        log(f"converting to {cfg.quantization} .tflite")
+        tflite = convert_model(
+            source,
+            quantization=cfg.quantization,
+            dataset=dataset,
+            representative_samples=cfg.representative_samples,
+            seed=cfg.seed,
+        )
+        write_atomic(target, tflite)
+    return tflite, target
+
+
+def resolve_model(
+    cfg: TinyMLConfig, cache_dir: Path, data: _Lazy, log: Log
+) -> ModelStage:
+    """Train, fetch or read the model and return it as .tflite bytes."""
+    from .model_info import read_model
+
+    if cfg.model in _zoo_names():
+        from .training import train_model
+        from .zoo import ARCHITECTURES
+
+        arch = ARCHITECTURES[cfg.model]
+        data.image_size = (arch.input_shape[0], arch.input_shape[1])
+        data.channels = arch.input_shape[2]
+        dataset = data.get(for_model=cfg.model)
+        trained = train_model(
+            cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed, cache_dir=cache_dir
+        )
+        tflite, path = _convert_cached(
+            trained.path, trained.cache_key, cfg, data, cache_dir, log
+        )
+        return ModelStage(
+            cfg.model,
+            tflite,
+            path,
+            f"zoo:{cfg.model}",
+            trained.float_accuracy,
+            data.loaded,
+        )
+
+    from .model_sources import fetch_model
+
+    if not _is_url(cfg.model) and not _looks_like_path(cfg.model):
+        raise ConfigError(
+            f"custom_tinyml_model '{cfg.model}' is neither a zoo architecture "
+            f"({', '.join(_zoo_names())}) nor a model file path or URL"
+        )
+    path = fetch_model(cfg.model, sha256=cfg.model_sha256, cache_dir=cache_dir)
+    if path.is_file() and path.suffix.lower() == ".tflite":
+        tflite = path.read_bytes()
+        read_model(tflite, source=str(path))  # validates before anything else
+        return ModelStage(path.stem, tflite, path, cfg.model, None, None)
+    source_id = (
+        sha256_file(path)
+        if path.is_file()
+        else input_fingerprint(cfg.replace(model=str(path)), path.parent)
+    )
+    tflite, cached = _convert_cached(path, source_id, cfg, data, cache_dir, log)
+    return ModelStage(path.stem, tflite, cached, cfg.model, None, data.loaded)
+
+
+# --- Verification ------------------------------------------------------------------
+
+
+def _verify_cached(
+    model: ModelStage,
+    info: ModelInfo,
+    cfg: TinyMLConfig,
+    data: _Lazy,
+    cache_dir: Path,
+    log: Log,
+) -> VerificationReport:
+    from .verification import VerificationReport, verify_model
+
+    dataset = None
+    try:
+        dataset = data.get()
+    except DependencyError:
+        raise
+    except TinyMLError as exc:
+        log(f"no dataset for the accuracy check ({exc}); measuring the arena only")
+    fp = dataset.fingerprint if dataset is not None else "none"
+    key = hashlib.sha256(
+        "\n".join([__version__, info.sha256, fp, str(cfg.verify_samples)]).encode()
+    ).hexdigest()[:32]
+    target = cache_dir / "verify" / f"{key}.json"
+    if target.is_file():
+        try:
+            return VerificationReport(**_report_from_json(target.read_text()))
+        except (ValueError, TypeError):
+            pass  # a stale or foreign entry: verify again
+    log("verifying with the TFLM interpreter (host)")
+    report = verify_model(model.tflite, dataset, samples=cfg.verify_samples)
+    write_atomic(target, json.dumps(report.__dict__, default=list).encode())
+    return report
+
+
+def _report_from_json(text: str) -> dict[str, Any]:
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("not a verification report")
+    raw["unsupported_ops"] = tuple(raw.get("unsupported_ops", ()))
+    return raw
+
+
+# --- Generation --------------------------------------------------------------------
+
+
+def render_all(
+    cfg: TinyMLConfig,
+    model: ModelStage,
+    info: ModelInfo,
+    report: VerificationReport,
+    data: _Lazy,
+    stem: str,
+) -> tuple[list[GeneratedFile], int, tuple[str, ...], int]:
+    """Render every generated file (pure apart from the dataset load for images)."""
+    from .codegen.c_arrays import render_model_sources
+    from .codegen.model_settings import render_settings
+
+    source_name = model.source
+    files = render_model_sources(
+        model.tflite,
+        stem=stem,
+        mode=cfg.model_embed,
+        section=cfg.model_section,
+        source_name=source_name,
+        incbin_path=None,
+    )
+    labels: tuple[str, ...]
+    num_classes = info.outputs[0].shape[-1] if info.outputs else 0
+    dataset = data.loaded
+    if cfg.labels is not None:
+        labels = cfg.labels
+    elif dataset is not None:
+        labels = dataset.class_names
+    else:
+        labels = tuple(str(i) for i in range(num_classes))
+    if len(labels) != num_classes:
+        raise ConfigError(
+            f"custom_tinyml_labels has {len(labels)} names but the model has "
+            f"{num_classes} outputs; give exactly {num_classes} comma-separated names"
+        )
+    image_headers: tuple[str, ...] = ()
+    images = 0
+    if cfg.images:
+        from .codegen.image_data import render_image_set
+        from .images import pack_test_set
+
+        packed = pack_test_set(
+            data.get(),
+            count=cfg.images,
+            fmt=cfg.image_format,
+            threshold=cfg.image_threshold,
+            seed=cfg.seed,
+            name="test",
+            model=model.tflite,
+            model_info=info,
+        )
+        image_files = render_image_set(packed, source_name=data.get().description)
+        files += image_files
+        image_headers = tuple(
+            str(f.path) for f in image_files if str(f.path).endswith(".h")
+        )
+        images = packed.count
+    arena = cfg.arena_margin.apply(report.arena_bytes)
+    files += render_settings(
+        info,
+        stem=stem,
+        labels=labels,
+        arena_size=arena,
+        measured_arena=report.arena_bytes,
+        source_name=source_name,
+        image_headers=image_headers,
+    )
+    if cfg.model_address is not None:
+        from .codegen.intel_hex import render_address_header, render_model_hex
+
+        files.append(
+            GeneratedFile.text(
+                f"{stem}_model.hex",
+                render_model_hex(model.tflite, address=cfg.model_address),
+            )
+        )
+        files.append(
+            render_address_header(
+                stem=stem, address=cfg.model_address, size=len(model.tflite)
+            )
+        )
+    return files, arena, labels, images
+
+
+def generate(
+    cfg: TinyMLConfig,
+    out_dir: Path,
+    *,
+    cache_dir: Path,
+    base_dir: Path | None = None,
+    log: Log | None = None,
+) -> GenerationResult:
+    """Run every stage and write the generated sources into ``out_dir``.
+
+    Args:
+        cfg: validated options.
+        out_dir: where generated sources go (never the user's ``src/``).
+        cache_dir: trained/converted models and verification results.
+        base_dir: resolves relative paths in ``cfg`` (default: the current directory).
+        log: receives one-line progress messages.
+
+    Raises:
+        TinyMLError: any user-facing failure; nothing is left half-written.
+    """
+    log = log or _quiet
+    cfg = resolve_paths(cfg, base_dir or Path.cwd())
+    stem = model_stem(cfg)
+    data = _Lazy(cfg, log)
+    model = resolve_model(cfg, cache_dir, data, log)
+
+    from .model_info import read_model
+
+    info = read_model(model.tflite, source=model.source)
+    if info.inputs and len(info.inputs[0].shape) == 4:
+        data.image_size = (info.inputs[0].shape[1], info.inputs[0].shape[2])
+        data.channels = info.inputs[0].shape[3]
+    if info.unsupported_ops:
+        from .errors import ModelError
+
+        raise ModelError(
+            f"model '{model.source}' uses ops TFLM has no kernel for: "
+            f"{', '.join(info.unsupported_ops)}; change the architecture or "
+            "export without them"
+        )
+    report = _verify_cached(model, info, cfg, data, cache_dir, log)
+    files, arena, labels, images = render_all(cfg, model, info, report, data, stem)
+    out_dir = Path(out_dir)
+    changed = write_files(out_dir, files)
+    for path in changed:
+        log(f"generated {path.name}")
+    paths = tuple(out_dir / Path(*f.path.parts) for f in files)
+    compiled = tuple(p for p in paths if p.suffix in (".cpp", ".S", ".c"))
+    dataset = data.loaded
+    return GenerationResult(
+        out_dir=out_dir,
+        files=paths,
+        changed=tuple(changed),
+        sources=compiled,
+        tflm_sources=tuple(p for p in compiled if p.name.endswith(_TFLM_SUFFIX)),
+        stem=stem,
+        model_source=model.source,
+        tflite_path=model.tflite_path,
+        model_bytes=len(model.tflite),
+        arena_size=arena,
+        measured_arena=report.arena_bytes,
+        ops=info.op_names,
+        macs=info.macs,
+        accuracy=report.accuracy,
+        float_accuracy=model.float_accuracy,
+        bit_exact_fraction=report.bit_exact_fraction,
+        verify_samples=report.samples,
+        dataset=dataset.description if dataset is not None else None,
+        images=images,
+        image_format=cfg.image_format,
+        labels=labels,
+    )
