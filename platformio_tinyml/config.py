@@ -449,6 +449,8 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
         raise ConfigError(f"config file '{path}' is not valid INI: {first}") from exc
     if parser.has_section("tinyml"):
         return dict(parser.items("tinyml"))
+    if env and not parser.has_section(f"env:{env}"):
+        raise ConfigError(f"config file '{path}' has no [env:{env}] section")
     raw: dict[str, str] = {}
     sections = ["env"] + ([f"env:{env}"] if env else [])
     for section in sections:
@@ -456,6 +458,4 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
             for key, value in parser.items(section):
                 if key.startswith(PIO_PREFIX):
                     raw[key[len(PIO_PREFIX) :]] = value
-    if not raw and env and not parser.has_section(f"env:{env}"):
-        raise ConfigError(f"config file '{path}' has no [env:{env}] section")
     return raw
