@@ -29,9 +29,11 @@ def to_model_input(
     if pixels.dtype != np.uint8:
         raise ValueError(f"pixels must be uint8, got {pixels.dtype}")
     if dtype == "int8":
-        return input_lut(scale, zero_point)[pixels]
+        quantized: npt.NDArray[np.int8] = input_lut(scale, zero_point)[pixels]
+        return quantized
     if dtype == "float32":
-        return (pixels.astype(np.float32) / np.float32(255.0)).astype(np.float32)
+        scaled: npt.NDArray[np.float32] = np.asarray(pixels, dtype=np.float32) / 255.0
+        return scaled
     if dtype == "uint8":
         return pixels.copy()
     raise ValueError(f"unsupported model input dtype {dtype!r}")
@@ -41,8 +43,7 @@ def dequantize(
     values: npt.NDArray[np.generic], scale: float, zero_point: int
 ) -> npt.NDArray[np.float32]:
     """Dequantize int8 outputs; float outputs pass through."""
+    out: npt.NDArray[np.float32] = np.asarray(values, dtype=np.float32)
     if values.dtype == np.int8:
-        return ((values.astype(np.float32) - zero_point) * np.float32(scale)).astype(
-            np.float32
-        )
-    return values.astype(np.float32)
+        out = (out - np.float32(zero_point)) * np.float32(scale)
+    return out
