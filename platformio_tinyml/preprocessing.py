@@ -35,7 +35,8 @@ def to_model_input(
         scaled: npt.NDArray[np.float32] = np.asarray(pixels, dtype=np.float32) / 255.0
         return scaled
     if dtype == "uint8":
-        return pixels.copy()
+        copied: npt.NDArray[np.uint8] = np.array(pixels, dtype=np.uint8)
+        return copied
     raise ValueError(f"unsupported model input dtype {dtype!r}")
 
 
