@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the runtime needs to know about a model: the generated code fills one in.
-// This header needs no TFLM header, so TFLM-free code (helpers, tests) can use it.
+// What the runtime needs to know about a model: the generated code fills one
+// in. This header needs no TFLM header, so TFLM-free code (helpers, tests) can
+// use it.
 #ifndef TINYML_MODEL_DESCRIPTOR_H_
 #define TINYML_MODEL_DESCRIPTOR_H_
 
