@@ -397,6 +397,11 @@ def render_all(
         from .codegen.image_data import render_image_set
         from .images import pack_test_set
 
+        if cfg.image_format == "int8" and info.input.dtype != "int8":
+            raise ConfigError(
+                f"custom_tinyml_image_format 'int8' needs an int8 model, but the "
+                f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
+            )
         packed = pack_test_set(
             data.get(),
             count=cfg.images,
@@ -406,8 +411,9 @@ def render_all(
             name="test",
             model=model.tflite,
             model_info=info,
+            class_names=labels,
         )
-        image_files = render_image_set(packed, source_name=data.get().description)
+        image_files = render_image_set(packed, source_name=f"dataset {cfg.dataset}")
         files += image_files
         image_headers = tuple(
             str(f.path) for f in image_files if str(f.path).endswith(".h")
