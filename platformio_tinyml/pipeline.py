@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -369,14 +369,34 @@ def render_all(
     from .codegen.model_settings import render_settings
 
     source_name = model.source
-    files = render_model_sources(
-        model.tflite,
-        stem=stem,
-        mode=cfg.model_embed,
-        section=cfg.model_section,
-        source_name=source_name,
-        incbin_path=None,
-    )
+    if cfg.model_address is None:
+        files = render_model_sources(
+            model.tflite,
+            stem=stem,
+            mode=cfg.model_embed,
+            section=cfg.model_section,
+            source_name=source_name,
+            incbin_path=None,
+        )
+    else:
+        # External flash: the model is programmed separately from an Intel HEX file,
+        # and the address header stands in for <stem>_model_data.h.
+        from .codegen.intel_hex import render_address_header, render_model_hex
+
+        header = render_address_header(
+            stem=stem,
+            address=cfg.model_address,
+            size=len(model.tflite),
+            source_name=source_name,
+            sha256=info.sha256,
+        )
+        files = [
+            GeneratedFile(PurePosixPath(f"{stem}_model_data.h"), header.content),
+            GeneratedFile.text(
+                f"{stem}_model.hex",
+                render_model_hex(model.tflite, address=cfg.model_address),
+            ),
+        ]
     labels: tuple[str, ...]
     num_classes = info.outputs[0].shape[-1] if info.outputs else 0
     dataset = data.loaded
@@ -429,20 +449,6 @@ def render_all(
         source_name=source_name,
         image_headers=image_headers,
     )
-    if cfg.model_address is not None:
-        from .codegen.intel_hex import render_address_header, render_model_hex
-
-        files.append(
-            GeneratedFile.text(
-                f"{stem}_model.hex",
-                render_model_hex(model.tflite, address=cfg.model_address),
-            )
-        )
-        files.append(
-            render_address_header(
-                stem=stem, address=cfg.model_address, size=len(model.tflite)
-            )
-        )
     return files, arena, labels, images
 
 
