@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for platformio_tinyml.pio.scons_tflm: online install (mocked), kernels."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from platformio_tinyml.errors import ConfigError, DependencyError
+from platformio_tinyml.pio.scons_tflm import PINNED_DEPS, install_tflm, resolve_kernels
+from platformio_tinyml.tflm_sources import TflmTree
+
+PATCH = """\
+--- a/include/flatbuffers/base.h
++++ b/include/flatbuffers/base.h
+@@ -1 +1 @@
+-#define FLATBUFFERS_DEFAULT_ALLOCATOR 1
++#define FLATBUFFERS_DEFAULT_ALLOCATOR 0
+"""
+
+
+@dataclass
+class _Pkg:
+    path: str
+
+
+class FakePackageManager:
+    """Stands in for the network side of PlatformIO's LibraryPackageManager."""
+
+    def __init__(self, root: Path, fail: str | None = None) -> None:
+        self.root = root
+        self.fail = fail
+        self.specs: list[str] = []
+
+    def install(self, spec: str, **kwargs: Any) -> _Pkg:
+        self.specs.append(spec)
+        name = spec.split("=", 1)[0]
+        if name == self.fail:
+            raise RuntimeError("HTTPClientError")
+        path = self.root / name
+        if name == "tflite-micro":
+            patch = path / "tensorflow/lite/micro/tools/make/flatbuffers.patch"
+            patch.parent.mkdir(parents=True, exist_ok=True)
+            patch.write_text(PATCH)
+        if name == "flatbuffers":
+            base = path / "include/flatbuffers/base.h"
+            base.parent.mkdir(parents=True, exist_ok=True)
+            if not base.exists():
+                base.write_text("#define FLATBUFFERS_DEFAULT_ALLOCATOR 1\n")
+        path.mkdir(parents=True, exist_ok=True)
+        return _Pkg(str(path))
+
+
+def test_install_uses_pinned_git_commits_and_patches(tmp_path: Path) -> None:
+    if shutil.which("patch") is None:
+        pytest.skip("the 'patch' tool is not installed")
+    pm = FakePackageManager(tmp_path / "deps")
+    tree = install_tflm(tmp_path / "deps", package_manager=pm)
+    assert pm.specs == [
+        "tflite-micro=https://github.com/tensorflow/tflite-micro.git"
+        "#90b983c2b3f1480642e040bbd2ddb37b998f3424",
+        "flatbuffers=https://github.com/google/flatbuffers.git"
+        "#187240970746d00bbd26b0f5873ed54d2477f9f3",
+        "gemmlowp=https://github.com/google/gemmlowp.git"
+        "#719139ce755a0f31cbf1c37f7f98adcc7fc9f425",
+        "ruy=https://github.com/google/ruy.git#d37128311b445e758136b8602d1bbd2a755e115d",
+        "cmsis_nn=https://github.com/ARM-software/CMSIS-NN.git"
+        "#4ab83cc3cc98fb85ed6dafb55e8ca02f1628dcae",
+    ]
+    assert tree == TflmTree(
+        root=tmp_path / "deps/tflite-micro",
+        flatbuffers=tmp_path / "deps/flatbuffers",
+        gemmlowp=tmp_path / "deps/gemmlowp",
+        ruy=tmp_path / "deps/ruy",
+        cmsis_nn=tmp_path / "deps/cmsis_nn",
+    )
+    base = tmp_path / "deps/flatbuffers/include/flatbuffers/base.h"
+    assert base.read_text() == "#define FLATBUFFERS_DEFAULT_ALLOCATOR 0\n"
+    # A second install (cached packages) must not apply the patch twice.
+    install_tflm(tmp_path / "deps", package_manager=pm)
+    assert base.read_text() == "#define FLATBUFFERS_DEFAULT_ALLOCATOR 0\n"
+
+
+def test_install_failure_names_the_package(tmp_path: Path) -> None:
+    pm = FakePackageManager(tmp_path / "deps", fail="ruy")
+    with pytest.raises(
+        DependencyError, match="cannot install 'ruy=.*custom_tinyml_tflm_dir"
+    ):
+        install_tflm(tmp_path / "deps", package_manager=pm)
+
+
+def test_pins_match_the_local_checkout() -> None:
+    assert [d.name for d in PINNED_DEPS] == [
+        "tflite-micro",
+        "flatbuffers",
+        "gemmlowp",
+        "ruy",
+        "cmsis_nn",
+    ]
+    assert all(len(d.commit) == 40 for d in PINNED_DEPS)
+
+
+def test_resolve_kernels(tmp_path: Path) -> None:
+    tree = TflmTree(tmp_path, tmp_path, tmp_path, tmp_path, cmsis_nn=tmp_path)
+    m7 = ["-mcpu=cortex-m7", "-mthumb"]
+    assert resolve_kernels("auto", m7, tree) == "cmsis_nn"
+    assert resolve_kernels("auto", [], tree) == "reference"
+    no_nn = TflmTree(tmp_path, tmp_path, tmp_path, tmp_path, cmsis_nn=None)
+    assert resolve_kernels("auto", m7, no_nn) == "reference"
+    assert resolve_kernels("Reference", m7, tree) == "reference"
+    with pytest.raises(ConfigError, match="custom_tinyml_kernels 'fast'"):
+        resolve_kernels("fast", m7, tree)
