@@ -71,7 +71,7 @@ env.Append(
         "-fno-exceptions",
         "-fno-threadsafe-statics",
     ],
-    CPPDEFINES=["TINYML_QEMU_MPS2_AN500"],
+    CPPDEFINES=["TINYML_QEMU_MPS2_AN500", "TINYML_PLATFORM_TFLM_HOOKS"],
     CPPPATH=[STARTUP_DIR],
     LINKFLAGS=CPU
     + [
