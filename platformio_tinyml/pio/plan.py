@@ -1,0 +1,521 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Pure build planning for PlatformIO: paths, stamps, up-to-date checks and budgets.
+
+Nothing here imports SCons or TensorFlow, so every decision the build makes can be
+tested directly: :mod:`platformio_tinyml.pio.scons` only gathers the inputs from the
+SCons environment, calls these functions and applies their answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import __version__
+from ..config import TinyMLConfig, config_from_pio
+from ..errors import BudgetError, ConfigError
+from ..fileio import write_atomic
+
+STAMP_VERSION = 1
+STAMP_NAME = "generate.json"
+LOCK_NAME = "generate.lock"
+
+# What the runtime adds on top of the model and arena; plan for TFLM + CMSIS-NN +
+# the op resolver + newlib (100-200 kB measured on a Cortex-M7), plus the stack,
+# interpreter objects and heap in RAM.
+RUNTIME_FLASH_ESTIMATE = 160 * 1024
+RUNTIME_RAM_ESTIMATE = 16 * 1024
+
+_MODEL_SUFFIXES = (".tflite", ".keras", ".h5", ".hdf5", ".pb")
+
+Fingerprint = Callable[[TinyMLConfig, Path], str]
+
+
+class ResultLike(Protocol):
+    """The fields of ``pipeline.GenerationResult`` that the build integration uses."""
+
+    @property
+    def out_dir(self) -> Path: ...
+    @property
+    def files(self) -> tuple[Path, ...]: ...
+    @property
+    def sources(self) -> tuple[Path, ...]: ...
+    @property
+    def tflm_sources(self) -> tuple[Path, ...]: ...
+    @property
+    def stem(self) -> str: ...
+    @property
+    def model_bytes(self) -> int: ...
+    @property
+    def arena_size(self) -> int: ...
+    @property
+    def measured_arena(self) -> int: ...
+    @property
+    def ops(self) -> tuple[str, ...]: ...
+    @property
+    def accuracy(self) -> float | None: ...
+    @property
+    def tflite_path(self) -> Path: ...
+
+
+@dataclass(frozen=True)
+class BoardLimits:
+    """Flash and RAM of the board being built for (0 means unknown)."""
+
+    board_id: str
+    flash_bytes: int  # upload.maximum_size, or board_upload.maximum_size
+    ram_bytes: int  # upload.maximum_ram_size, or board_upload.maximum_ram_size
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    """Everything one environment's generation step needs to know, as plain data."""
+
+    config: TinyMLConfig  # parsed options, project-relative paths made absolute
+    env_name: str  # $PIOENV
+    project_dir: Path  # $PROJECT_DIR
+    build_dir: Path  # $BUILD_DIR (.pio/build/<env>)
+    workspace_dir: Path  # $PROJECT_WORKSPACE_DIR (.pio)
+    board: BoardLimits | None  # None for boardless (host) environments
+    fingerprint: str  # inputs hash: options, model file, dataset, package version
+    generated_src: Path  # $BUILD_DIR/tinyml/generated-src
+    generated_build: Path  # $BUILD_DIR/tinyml/generated-build (objects)
+    stamp_path: Path  # $BUILD_DIR/tinyml/stamps/generate.json
+    report_dir: Path  # $BUILD_DIR/tinyml/report
+    cache_dir: Path  # $PROJECT_WORKSPACE_DIR/tinyml/cache (survives `pio run -t clean`)
+    lock_path: Path  # inside cache_dir: serializes environments sharing the cache
+
+    @property
+    def tflm_dir(self) -> Path | None:
+        return self.config.tflm_dir
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    """What a build reports and checks about the generated model (kept in the stamp)."""
+
+    stem: str
+    model_bytes: int
+    arena_size: int
+    measured_arena: int
+    ops: tuple[str, ...]
+    accuracy: float | None
+
+    @classmethod
+    def from_result(cls, result: ResultLike) -> GenerationSummary:
+        return cls(
+            stem=result.stem,
+            model_bytes=int(result.model_bytes),
+            arena_size=int(result.arena_size),
+            measured_arena=int(result.measured_arena),
+            ops=tuple(result.ops),
+            accuracy=None if result.accuracy is None else float(result.accuracy),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stem": self.stem,
+            "model_bytes": self.model_bytes,
+            "arena_size": self.arena_size,
+            "measured_arena": self.measured_arena,
+            "ops": list(self.ops),
+            "accuracy": self.accuracy,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GenerationSummary:
+        accuracy = data.get("accuracy")
+        return cls(
+            stem=str(data["stem"]),
+            model_bytes=int(data["model_bytes"]),
+            arena_size=int(data["arena_size"]),
+            measured_arena=int(data["measured_arena"]),
+            ops=tuple(str(op) for op in data["ops"]),
+            accuracy=None if accuracy is None else float(accuracy),
+        )
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The record of the last successful generation of one environment."""
+
+    fingerprint: str
+    outputs: tuple[Path, ...]  # every generated file; all must still exist
+    sources: tuple[Path, ...]  # generated files to compile
+    tflm_sources: tuple[Path, ...]  # the subset of sources that needs TFLM headers
+    summary: GenerationSummary
+    package_version: str = __version__
+
+
+@dataclass(frozen=True)
+class BudgetReport:
+    """Estimated flash and RAM use of the model + arena + runtime on a board."""
+
+    board_id: str
+    flash_bytes: int
+    ram_bytes: int
+    flash_used: int
+    ram_used: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def flash_percent(self) -> float | None:
+        return 100.0 * self.flash_used / self.flash_bytes if self.flash_bytes else None
+
+    @property
+    def ram_percent(self) -> float | None:
+        return 100.0 * self.ram_used / self.ram_bytes if self.ram_bytes else None
+
+
+# --- Planning ----------------------------------------------------------------------
+
+
+def _is_local_model(model: str) -> bool:
+    if "://" in model:
+        return False
+    path = Path(model).expanduser()
+    return (
+        path.is_absolute()
+        or "/" in model
+        or "\\" in model
+        or model.lower().endswith(_MODEL_SUFFIXES)
+    )
+
+
+def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
+    """Make the config's file paths absolute, relative to the project directory.
+
+    SCons runs library scripts with the library as the working directory, so a
+    relative ``custom_tinyml_model = models/m.tflite`` must be anchored to the project
+    before any stage sees it. Zoo names and URLs are left alone.
+    """
+    changes: dict[str, Any] = {}
+    if _is_local_model(cfg.model):
+        changes["model"] = str((project_dir / Path(cfg.model).expanduser()).resolve())
+    if cfg.dataset.startswith("folder:"):
+        folder = Path(cfg.dataset[len("folder:") :]).expanduser()
+        changes["dataset"] = "folder:" + str((project_dir / folder).resolve())
+    for name in ("datasets_dir", "tflm_dir"):
+        value = getattr(cfg, name)
+        if value is not None and not value.is_absolute():
+            changes[name] = (project_dir / value).resolve()
+    return cfg.replace(**changes) if changes else cfg
+
+
+def board_limits(
+    board_id: str | None,
+    board_config: Mapping[str, Any],
+    options: Mapping[str, str],
+) -> BoardLimits | None:
+    """The board's flash/RAM from its manifest, with ``board_upload.*`` overrides.
+
+    Args:
+        board_id: the ``board`` option, or None for boardless environments.
+        board_config: flat manifest values, e.g. ``{"upload.maximum_size": 1048576}``.
+        options: the environment's project options (``board_upload.maximum_size``
+            and ``board_upload.maximum_ram_size`` win over the manifest).
+
+    Raises:
+        ConfigError: an override is not a whole number.
+    """
+    if not board_id:
+        return None
+    values = []
+    for key in ("upload.maximum_size", "upload.maximum_ram_size"):
+        override = options.get("board_" + key)
+        raw = override if override not in (None, "") else board_config.get(key, 0)
+        try:
+            values.append(int(str(raw).strip(), 0))
+        except ValueError:
+            raise ConfigError(
+                f"board_{key} '{raw}' is not a whole number of bytes "
+                f"(example: board_{key} = 1048576)"
+            ) from None
+    return BoardLimits(board_id, flash_bytes=values[0], ram_bytes=values[1])
+
+
+def plan_generation(
+    options: Mapping[str, str],
+    *,
+    project_dir: Path,
+    build_dir: Path,
+    workspace_dir: Path,
+    env_name: str,
+    board: BoardLimits | None,
+    fingerprint: Fingerprint | None = None,
+) -> GenerationPlan:
+    """Parse one environment's options and decide where everything goes.
+
+    Args:
+        options: the environment's project options; only ``custom_tinyml_*`` are read.
+        project_dir: ``$PROJECT_DIR``.
+        build_dir: ``$BUILD_DIR`` of the environment.
+        workspace_dir: ``$PROJECT_WORKSPACE_DIR`` (its ``tinyml/cache`` survives
+            ``pio run -t clean``).
+        env_name: ``$PIOENV``.
+        board: the board's limits, or None.
+        fingerprint: computes the inputs hash; defaults to
+            ``pipeline.input_fingerprint`` (cheap: never imports TensorFlow).
+
+    Raises:
+        ConfigError: an unknown ``custom_tinyml_*`` option or a bad value.
+    """
+    project_dir = Path(project_dir)
+    build_dir = Path(build_dir)
+    workspace_dir = Path(workspace_dir)
+    cfg = resolve_project_paths(
+        config_from_pio(options, source=f"[env:{env_name}] of platformio.ini"),
+        project_dir,
+    )
+    if fingerprint is None:
+        from ..pipeline import input_fingerprint
+
+        fingerprint = input_fingerprint
+    base = build_dir / "tinyml"
+    cache_dir = workspace_dir / "tinyml" / "cache"
+    return GenerationPlan(
+        config=cfg,
+        env_name=env_name,
+        project_dir=project_dir,
+        build_dir=build_dir,
+        workspace_dir=workspace_dir,
+        board=board,
+        fingerprint=fingerprint(cfg, project_dir),
+        generated_src=base / "generated-src",
+        generated_build=base / "generated-build",
+        stamp_path=base / "stamps" / STAMP_NAME,
+        report_dir=base / "report",
+        cache_dir=cache_dir,
+        lock_path=cache_dir / LOCK_NAME,
+    )
+
+
+# --- Stamps --------------------------------------------------------------------------
+
+
+def read_stamp(plan: GenerationPlan) -> Stamp | None:
+    """The stamp of the last generation, or None when absent, unreadable or foreign."""
+    try:
+        data = json.loads(plan.stamp_path.read_text(encoding="utf-8"))
+        if data.get("stamp_version") != STAMP_VERSION:
+            return None
+        return Stamp(
+            fingerprint=str(data["fingerprint"]),
+            outputs=tuple(Path(p) for p in data["outputs"]),
+            sources=tuple(Path(p) for p in data["sources"]),
+            tflm_sources=tuple(Path(p) for p in data["tflm_sources"]),
+            summary=GenerationSummary.from_json(data["summary"]),
+            package_version=str(data.get("package_version", "")),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def stale_reason(plan: GenerationPlan) -> str | None:
+    """Why the environment must regenerate, or None when it is up to date."""
+    stamp = read_stamp(plan)
+    if stamp is None:
+        return "no previous generation"
+    if stamp.fingerprint != plan.fingerprint:
+        return "inputs changed"
+    missing = [p for p in stamp.outputs if not p.is_file()]
+    if missing:
+        return f"output missing: {missing[0].name}"
+    return None
+
+
+def is_up_to_date(plan: GenerationPlan) -> bool:
+    """True when the stamp matches the inputs and every recorded output still exists."""
+    return stale_reason(plan) is None
+
+
+def make_stamp(plan: GenerationPlan, result: ResultLike) -> Stamp:
+    """The stamp describing ``result`` for ``plan`` (pure)."""
+    return Stamp(
+        fingerprint=plan.fingerprint,
+        outputs=tuple(Path(p) for p in result.files),
+        sources=tuple(Path(p) for p in result.sources),
+        tflm_sources=tuple(Path(p) for p in result.tflm_sources),
+        summary=GenerationSummary.from_result(result),
+    )
+
+
+def render_stamp(stamp: Stamp) -> bytes:
+    """The stamp file's bytes (sorted keys: identical stamps are byte-identical)."""
+    data = {
+        "stamp_version": STAMP_VERSION,
+        "package_version": stamp.package_version,
+        "fingerprint": stamp.fingerprint,
+        "outputs": [str(p) for p in stamp.outputs],
+        "sources": [str(p) for p in stamp.sources],
+        "tflm_sources": [str(p) for p in stamp.tflm_sources],
+        "summary": stamp.summary.to_json(),
+    }
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_stamp(plan: GenerationPlan, result: ResultLike) -> Stamp:
+    """Record a successful generation; written last, so a crash leaves the env stale."""
+    stamp = make_stamp(plan, result)
+    write_atomic(plan.stamp_path, render_stamp(stamp))
+    return stamp
+
+
+def stale_outputs(plan: GenerationPlan, keep: Iterable[Path]) -> list[Path]:
+    """Files in ``generated-src`` that the latest generation did not produce.
+
+    They come from an earlier configuration (e.g. another model stem) and would
+    otherwise still be compiled.
+    """
+    keep_set = {Path(p).resolve() for p in keep}
+    if not plan.generated_src.is_dir():
+        return []
+    return sorted(
+        p
+        for p in plan.generated_src.rglob("*")
+        if p.is_file() and p.resolve() not in keep_set
+    )
+
+
+# --- Source selection ----------------------------------------------------------------
+
+
+def generated_src_filter(stamp: Stamp, generated_src: Path, *, have_tflm: bool) -> str:
+    """SCons ``src_filter`` for the generated sources to compile.
+
+    Without TFLM sources the generated files that include TFLM headers are left out.
+    """
+    skip = set() if have_tflm else {Path(p) for p in stamp.tflm_sources}
+    parts = ["-<*>"]
+    for src in stamp.sources:
+        if Path(src) in skip:
+            continue
+        try:
+            rel = Path(src).relative_to(generated_src)
+        except ValueError:
+            continue
+        parts.append(f"+<{rel.as_posix()}>")
+    return " ".join(parts)
+
+
+def library_src_filter(board_id: str | None, *, have_tflm: bool) -> str:
+    """SCons ``SRC_FILTER`` for the library's own ``src/``.
+
+    ``src/boards/<board_id>/`` is built only for that board, and ``src/tflm/``
+    (runtime files that need TFLM headers) only when TFLM sources are available.
+    """
+    parts = ["+<*>", "-<.git/>", "-<boards/>"]
+    if board_id:
+        parts.append(f"+<boards/{board_id}/>")
+    if not have_tflm:
+        parts.append("-<tflm/>")
+    return " ".join(parts)
+
+
+# --- Budget --------------------------------------------------------------------------
+
+
+def check_budget(
+    limits: BoardLimits,
+    model_bytes: int,
+    arena_bytes: int,
+    *,
+    model_in_flash: bool = True,
+    image_bytes: int = 0,
+    runtime_flash: int = RUNTIME_FLASH_ESTIMATE,
+    runtime_ram: int = RUNTIME_RAM_ESTIMATE,
+) -> BudgetReport:
+    """Check that model + arena + runtime fit the board, before anything compiles.
+
+    Args:
+        limits: the board's flash and RAM (0 means unknown: not checked).
+        model_bytes: the ``.tflite`` size.
+        arena_bytes: the tensor arena that will be allocated.
+        model_in_flash: False when ``model_section`` places the model in external
+            memory (QSPI/SDRAM), which does not count against internal flash.
+        image_bytes: packed test images, also kept in flash.
+        runtime_flash: estimated flash of TFLM + kernels + resolver + libc.
+        runtime_ram: estimated RAM besides the arena (stack, interpreter, heap).
+
+    Raises:
+        BudgetError: the estimate exceeds the board's flash or RAM.
+    """
+    flash_model = model_bytes if model_in_flash else 0
+    flash_used = flash_model + image_bytes + runtime_flash
+    ram_used = arena_bytes + runtime_ram
+    if limits.flash_bytes and flash_used > limits.flash_bytes:
+        over = flash_used - limits.flash_bytes
+        raise BudgetError(
+            f"model ({model_bytes} B) + runtime estimate exceed {limits.board_id} "
+            f"flash ({limits.flash_bytes} B) by {over} bytes; use a smaller model, "
+            "place it in external memory (custom_tinyml_model_section = qspi) or "
+            "set board_upload.maximum_size if the board has more flash"
+        )
+    if limits.ram_bytes and ram_used > limits.ram_bytes:
+        over = ram_used - limits.ram_bytes
+        raise BudgetError(
+            f"arena ({arena_bytes} B) + runtime estimate exceed {limits.board_id} "
+            f"RAM ({limits.ram_bytes} B) by {over} bytes; use a smaller model, "
+            "lower custom_tinyml_arena_margin or set board_upload.maximum_ram_size "
+            "if the board has more RAM"
+        )
+    notes = () if model_in_flash else ("model placed in external memory",)
+    return BudgetReport(
+        board_id=limits.board_id,
+        flash_bytes=limits.flash_bytes,
+        ram_bytes=limits.ram_bytes,
+        flash_used=flash_used,
+        ram_used=ram_used,
+        notes=notes,
+    )
+
+
+# --- Summary -------------------------------------------------------------------------
+
+
+def _share(used: int, total: int, percent: float | None) -> str:
+    if percent is None:
+        return f"~{used:,} B (board size unknown)"
+    return f"~{used:,} / {total:,} B ({percent:.1f} %)"
+
+
+def format_summary(
+    summary: GenerationSummary,
+    budget: BudgetReport | None = None,
+    *,
+    quantization: str | None = None,
+) -> str:
+    """One screen about the generated model: sizes, ops, accuracy, board share.
+
+    Returns:
+        Lines without a prefix, joined by newlines.
+    """
+    kind = f" ({quantization})" if quantization else ""
+    lines = [
+        f"model '{summary.stem}'{kind}: {summary.model_bytes:,} B, "
+        f"arena {summary.arena_size:,} B (measured {summary.measured_arena:,} B)",
+        f"ops ({len(summary.ops)}): {', '.join(summary.ops) if summary.ops else '-'}",
+        "host accuracy: "
+        + (
+            f"{summary.accuracy * 100:.2f} %"
+            if summary.accuracy is not None
+            else "not measured"
+        ),
+    ]
+    if budget is not None:
+        lines.append(
+            f"{budget.board_id} flash: "
+            f"{_share(budget.flash_used, budget.flash_bytes, budget.flash_percent)}, "
+            f"RAM: {_share(budget.ram_used, budget.ram_bytes, budget.ram_percent)} "
+            "(incl. runtime estimate)"
+        )
+        lines.extend(budget.notes)
+    return "\n".join(lines)
+
+
+def summary_lines(text: str, prefix: str = "[tinyml] ") -> Sequence[str]:
+    """Prefix every line of ``text`` (for build output)."""
+    return [prefix + line for line in text.splitlines()]

@@ -1,0 +1,303 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The SCons adapter: the only code that touches PlatformIO's build environment.
+
+``extra_script.py`` calls :func:`configure` while PlatformIO reads the library's
+SConscripts, i.e. before anything compiles. It gathers the inputs from the SCons env,
+asks the pure :mod:`platformio_tinyml.pio.plan` what to do, regenerates only when the
+inputs changed, and wires the generated sources into the build. The no-change path
+reads one stamp file and never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, TinyMLError
+from .plan import (
+    BudgetReport,
+    GenerationPlan,
+    Stamp,
+    board_limits,
+    check_budget,
+    format_summary,
+    generated_src_filter,
+    library_src_filter,
+    plan_generation,
+    read_stamp,
+    stale_outputs,
+    stale_reason,
+    summary_lines,
+    write_stamp,
+)
+
+PREFIX = "[tinyml]"
+_GUARD = "TINYML_CONFIGURED_ENVS"
+REPORT_TARGET = "tinyml-report"
+
+
+def _info(message: str) -> None:
+    print(f"{PREFIX} {message}", flush=True)
+
+
+def _fail(env: Any, message: str) -> None:
+    if os.environ.get("TINYML_DEBUG") == "1":
+        traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.write(f"{PREFIX} error: {message}\n")
+    sys.stderr.flush()
+    env.Exit(1)
+
+
+def configure(env: Any) -> None:
+    """Generate (when stale) and wire the model sources into one PlatformIO env.
+
+    Args:
+        env: the library's construction environment (``Import("env")`` in the
+            library's extra script).
+
+    Errors are printed as ``[tinyml] error: <message>`` on stderr and end the build
+    with exit code 1 (set ``TINYML_DEBUG=1`` for the traceback).
+    """
+    from SCons.Script import DefaultEnvironment
+
+    global_env = DefaultEnvironment()
+    pioenv = env.subst("$PIOENV")
+    done = list(global_env.get(_GUARD, []))
+    if pioenv in done:
+        return
+    global_env[_GUARD] = [*done, pioenv]
+    try:
+        _configure(env, global_env)
+    except TinyMLError as exc:
+        _fail(env, str(exc))
+    except ImportError as exc:
+        if (exc.name or "").startswith("platformio_tinyml"):
+            raise  # a module of this package is missing: a bug, keep the traceback
+        _fail(
+            env,
+            f"cannot import '{exc.name}' from PlatformIO's Python "
+            f"'{sys.executable}' ({exc}); install the library's Python package with: "
+            f"{sys.executable} -m pip install '{Path.cwd()}'",
+        )
+
+
+# --- Inputs from the SCons environment ------------------------------------------------
+
+
+def _project_options(env: Any, pioenv: str) -> dict[str, str]:
+    items = env.GetProjectConfig().items(env=pioenv, as_dict=True)
+    return {
+        str(key): value
+        if isinstance(value, str)
+        else "\n".join(map(str, value))
+        if isinstance(value, (list, tuple))
+        else str(value)
+        for key, value in items.items()
+        if value is not None
+    }
+
+
+def _board(env: Any, options: dict[str, str]) -> tuple[str | None, Any]:
+    board_id = env.get("BOARD") or options.get("board") or None
+    if not board_id:
+        return None, None
+    manifest = env.BoardConfig()
+    return str(board_id), manifest
+
+
+def _projenv() -> Any:
+    from SCons.Script.SConscript import global_exports
+
+    return global_exports.get("projenv")
+
+
+def _make_plan(env: Any, pioenv: str) -> tuple[GenerationPlan, Any]:
+    options = _project_options(env, pioenv)
+    board_id, manifest = _board(env, options)
+    limits = None
+    if board_id:
+        limits = board_limits(
+            board_id,
+            {
+                "upload.maximum_size": manifest.get("upload.maximum_size", 0),
+                "upload.maximum_ram_size": manifest.get("upload.maximum_ram_size", 0),
+            },
+            options,
+        )
+    plan = plan_generation(
+        options,
+        project_dir=Path(env.subst("$PROJECT_DIR")),
+        build_dir=Path(env.subst("$BUILD_DIR")),
+        workspace_dir=Path(env.subst("$PROJECT_WORKSPACE_DIR")),
+        env_name=pioenv,
+        board=limits,
+    )
+    return plan, manifest
+
+
+# --- Generation ----------------------------------------------------------------------
+
+
+def _generate(plan: GenerationPlan, reason: str) -> Stamp:
+    from ..fileio import file_lock
+
+    with file_lock(plan.lock_path):
+        # Another process (a second env of this project) may have finished meanwhile;
+        # its cache makes this run cheap, but this env's outputs are its own.
+        again = stale_reason(plan)
+        stamp = read_stamp(plan)
+        if again is None and stamp is not None:
+            return stamp
+        _info(f"Generating model sources for env:{plan.env_name} ({reason})")
+        from ..pipeline import generate
+
+        result = generate(
+            plan.config,
+            plan.generated_src,
+            cache_dir=plan.cache_dir,
+            base_dir=plan.project_dir,
+            log=_info,
+        )
+        for leftover in stale_outputs(plan, result.files):
+            leftover.unlink()
+        return write_stamp(plan, result)
+
+
+def _budget(plan: GenerationPlan, stamp: Stamp) -> BudgetReport | None:
+    if plan.board is None:
+        return None
+    return check_budget(
+        plan.board,
+        stamp.summary.model_bytes,
+        stamp.summary.arena_size,
+        model_in_flash=plan.config.model_section is None,
+    )
+
+
+def _tflm_dir(plan: GenerationPlan) -> Path | None:
+    tflm_dir = plan.tflm_dir
+    if tflm_dir is None:
+        return None
+    if not tflm_dir.is_dir():
+        raise ConfigError(
+            f"tflm_dir '{tflm_dir}' is not a directory; point custom_tinyml_tflm_dir "
+            "(or TINYML_TFLM_DIR) at a tflite-micro checkout"
+        )
+    if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
+        _info(f"TFLM sources at '{tflm_dir}' ignored: this version cannot build them")
+        return None
+    return tflm_dir
+
+
+# --- Applying the plan ---------------------------------------------------------------
+
+
+def _wire(
+    env: Any,
+    projenv: Any,
+    plan: GenerationPlan,
+    stamp: Stamp | None,
+    *,
+    tflm_dir: Path | None,
+    build: bool,
+) -> None:
+    board_id = plan.board.board_id if plan.board else None
+    env.Replace(SRC_FILTER=library_src_filter(board_id, have_tflm=tflm_dir is not None))
+    envs = [env] + ([projenv] if projenv is not None and projenv is not env else [])
+    if plan.generated_src.is_dir():
+        for target in envs:
+            target.AppendUnique(CPPPATH=[str(plan.generated_src)])
+    if not build or stamp is None:
+        return
+    env.BuildSources(
+        str(plan.generated_build),
+        str(plan.generated_src),
+        generated_src_filter(stamp, plan.generated_src, have_tflm=tflm_dir is not None),
+    )
+    if tflm_dir is not None:
+        # Also defines TINYML_HAVE_TFLM=1 on env, projenv and the global env.
+        from . import scons_tflm
+
+        cpu = None
+        if plan.board is not None:
+            cpu = env.BoardConfig().get("build.cpu", None)
+        scons_tflm.build_tflm(
+            env,
+            projenv,
+            tflm_dir,
+            stamp.summary.ops,
+            cpu,
+            kernels=plan.config.kernels,
+        )
+
+
+def _add_report_target(global_env: Any, plan: GenerationPlan) -> None:
+    targets = global_env.get("__PIO_TARGETS") or {}
+    if REPORT_TARGET in targets:
+        return
+
+    def write(target: Any, source: Any, env: Any) -> int:
+        try:
+            report = importlib.import_module("platformio_tinyml.report")
+            path = report.write_report(
+                plan.config, plan.report_dir, cache_dir=plan.cache_dir
+            )
+        except TinyMLError as exc:
+            sys.stderr.write(f"{PREFIX} error: {exc}\n")
+            return 1
+        except ImportError as exc:
+            sys.stderr.write(
+                f"{PREFIX} error: the report needs '{exc.name}'; install it with: "
+                f"{sys.executable} -m pip install 'platformio-tinyml[report]'\n"
+            )
+            return 1
+        _info(f"Report written to {path}")
+        return 0
+
+    global_env.AddCustomTarget(
+        name=REPORT_TARGET,
+        dependencies=None,
+        actions=write,
+        title="TinyML report",
+        description="Write the model report to $BUILD_DIR/tinyml/report/",
+    )
+
+
+def _configure(env: Any, global_env: Any) -> None:
+    pioenv = env.subst("$PIOENV")
+    plan, _ = _make_plan(env, pioenv)
+    projenv = _projenv()
+    tflm_dir = _tflm_dir(plan)
+
+    if env.IsIntegrationDump():
+        # IDE service stage: never train or generate; only expose existing outputs.
+        _wire(env, projenv, plan, read_stamp(plan), tflm_dir=tflm_dir, build=False)
+        return
+
+    reason = stale_reason(plan)
+    stamp: Stamp | None
+    if reason is not None:
+        stamp = _generate(plan, reason)
+        budget = _budget(plan, stamp)
+        text = format_summary(
+            stamp.summary, budget, quantization=plan.config.quantization
+        )
+        for line in summary_lines(text, PREFIX + " "):
+            print(line, flush=True)
+    else:
+        stamp = read_stamp(plan)
+        if stamp is None:  # removed between the check and now
+            raise TinyMLError(
+                f"stamp '{plan.stamp_path}' vanished during the build; run the build "
+                "again"
+            )
+        _budget(plan, stamp)
+        _info(f"Up to date: '{stamp.summary.stem}' for env:{pioenv}")
+    _wire(env, projenv, plan, stamp, tflm_dir=tflm_dir, build=True)
+    _add_report_target(global_env, plan)
