@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, TinyMLError
+from ..errors import TinyMLError
 from .plan import (
     BudgetReport,
     GenerationPlan,
@@ -181,14 +181,15 @@ def _budget(plan: GenerationPlan, stamp: Stamp) -> BudgetReport | None:
 
 
 def _tflm_dir(plan: GenerationPlan) -> Path | None:
-    tflm_dir = plan.tflm_dir
-    if tflm_dir is None:
+    if plan.tflm_dir is None:
         return None
-    if not tflm_dir.is_dir():
-        raise ConfigError(
-            f"tflm_dir '{tflm_dir}' is not a directory; point custom_tinyml_tflm_dir "
-            "(or TINYML_TFLM_DIR) at a tflite-micro checkout"
-        )
+    from ..tflm_sources import locate_tflm
+
+    # Checks the checkout and its third-party downloads; names what is missing.
+    tree = locate_tflm(plan.tflm_dir)
+    if tree is None:
+        return None
+    tflm_dir = tree.root
     if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
         _info(f"TFLM sources at '{tflm_dir}' ignored: this version cannot build them")
         return None
