@@ -229,8 +229,51 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if value is not None:
             raw[option.name] = value
     cfg = parse_options(raw, source=args.config or "the command line")
-    path = write_report(cfg, Path(args.out_dir), cache_dir=_cache_dir(args))
+    budget = None
+    if args.board:
+        from .boards import board_spec
+        from .pipeline import generate
+        from .report import estimate_budget
+
+        spec = board_spec(args.board)
+        result = generate(
+            cfg, Path(args.out_dir) / "generated-src", cache_dir=_cache_dir(args)
+        )
+        budget = estimate_budget(
+            spec.board_id,
+            spec.flash_bytes,
+            spec.ram_bytes,
+            result.model_bytes,
+            result.arena_size,
+        )
+    path = write_report(
+        cfg, Path(args.out_dir), cache_dir=_cache_dir(args), budget=budget
+    )
     print(path)
+    return 0
+
+
+# --- pio-offline -----------------------------------------------------------------
+
+
+def _cmd_pio_offline(args: argparse.Namespace) -> int:
+    from .pio.offline import offline_env, provision_tool_scons
+
+    core_dir = Path(args.core_dir) if args.core_dir else None
+    path = provision_tool_scons(core_dir, force=args.force)
+    print(f"# tool-scons provided at {path}; export these before pio run / pio test:")
+    for key, value in sorted(offline_env(core_dir).items()):
+        print(f"export {key}={value}")
+    return 0
+
+
+# --- framebuffer -----------------------------------------------------------------
+
+
+def _cmd_framebuffer(args: argparse.Namespace) -> int:
+    from .framebuffer import framebuffer_to_png
+
+    print(framebuffer_to_png(Path(args.dump), Path(args.out)))
     return 0
 
 
@@ -358,8 +401,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="HTML report with figures")
     _add_all_options(p)
+    p.add_argument(
+        "--board",
+        help="board id for the memory budget figure "
+        "(disco_f746ng, disco_h747xi, mimxrt1060_evk, mps2_an500)",
+    )
     p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
     p.set_defaults(handler=_cmd_report)
+
+    p = sub.add_parser(
+        "pio-offline",
+        help="let pio run/test work without the "
+        "PlatformIO registry (provides tool-scons from PyPI scons)",
+    )
+    p.add_argument("--core-dir", help="PlatformIO core dir (default: PlatformIO's)")
+    p.add_argument("--force", action="store_true", help="reinstall tool-scons")
+    p.set_defaults(handler=_cmd_pio_offline)
+
+    p = sub.add_parser("framebuffer", help="convert an emulated LCD dump to PNG")
+    p.add_argument("dump", help="framebuffer file written by the emulated firmware")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.set_defaults(handler=_cmd_framebuffer)
     return parser
 
 
