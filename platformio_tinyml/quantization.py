@@ -1,0 +1,334 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Convert Keras / SavedModel / .h5 models to float32 or full-int8 ``.tflite`` bytes.
+
+Full-int8 models take int8 input and give int8 output, use only
+``TFLITE_BUILTINS_INT8`` kernels, and are calibrated on images from the dataset's
+training split mapped to ``pixel / 255`` (the zoo's input convention). Keras models
+are traced with a fixed batch of 1, so ``Flatten`` becomes a single ``RESHAPE``.
+Dynamic-range quantization is refused: TFLM cannot allocate such models.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _deps
+from .datasets import Dataset
+from .errors import DatasetError, ModelError, ModelSourceError, QuantizationError
+from .model_sources import is_saved_model_dir
+from .preprocessing import to_model_input
+
+QUANTIZATIONS: tuple[str, ...] = ("int8", "float32")
+TFLITE_IDENTIFIER = b"TFL3"
+_TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 9: "int8", 7: "int16"}
+
+
+@dataclass(frozen=True)
+class QuantParams:
+    """Affine quantization of a tensor: ``real = (q - zero_point) * scale``."""
+
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """dtype, shape and quantization of a model input or output (read without TF)."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    quant: QuantParams | None
+
+
+# --- Reading .tflite without TensorFlow -----------------------------------------
+
+
+def validate_tflite(data: bytes, where: str = "model") -> None:
+    """Check that ``data`` is a complete TFLite flatbuffer.
+
+    Raises:
+        ModelError: wrong magic, truncated, or unreadable.
+    """
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise ModelError(
+            f"'{where}' is not a TFLite flatbuffer (no 'TFL3' identifier); give a "
+            ".tflite file or convert a Keras model first"
+        )
+    root = struct.unpack_from("<I", data, 0)[0]
+    if root + 4 > len(data):
+        raise ModelError(
+            f"'{where}' is truncated ({len(data)} bytes); download it again"
+        )
+    try:
+        import tflite
+
+        model = tflite.Model.GetRootAs(data, 0)
+        if model.SubgraphsLength() < 1:
+            raise ModelError(f"'{where}' has no subgraph; export the model again")
+        for s in range(model.SubgraphsLength()):
+            graph = model.Subgraphs(s)
+            for t in range(graph.TensorsLength()):
+                graph.Tensors(t).ShapeAsNumpy()
+            for o in range(graph.OperatorsLength()):
+                graph.Operators(o).InputsAsNumpy()
+        for b in range(model.BuffersLength()):
+            buf = model.Buffers(b)
+            if buf.DataLength():
+                buf.DataAsNumpy()
+            offset, size = buf.Offset(), buf.Size()
+            if offset and offset + size > len(data):
+                raise ModelError(
+                    f"'{where}' is truncated (buffer {b} ends past {len(data)} bytes); "
+                    "download or export it again"
+                )
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any flatbuffer read error means damaged
+        raise ModelError(
+            f"'{where}' is truncated or damaged ({type(exc).__name__}: {exc}); "
+            "download or export it again"
+        ) from exc
+
+
+def _tensor_spec(graph: Any, index: int) -> TensorSpec:
+    tensor = graph.Tensors(index)
+    dtype = _TENSOR_TYPES.get(tensor.Type(), f"type{tensor.Type()}")
+    shape = tuple(int(v) for v in tensor.ShapeAsNumpy())
+    quant = tensor.Quantization()
+    params = None
+    if quant is not None and quant.ScaleLength() >= 1:
+        params = QuantParams(float(quant.Scale(0)), int(quant.ZeroPoint(0)))
+    return TensorSpec(dtype, shape, params)
+
+
+def read_io_specs(data: bytes) -> tuple[TensorSpec, TensorSpec]:
+    """The first input and first output of a ``.tflite`` model.
+
+    Raises:
+        ModelError: not a valid TFLite model.
+    """
+    validate_tflite(data)
+    import tflite
+
+    graph = tflite.Model.GetRootAs(data, 0).Subgraphs(0)
+    return _tensor_spec(graph, int(graph.Inputs(0))), _tensor_spec(
+        graph, int(graph.Outputs(0))
+    )
+
+
+# --- Conversion ------------------------------------------------------------------
+
+
+def convert_model(
+    source: Path,
+    *,
+    quantization: str,
+    dataset: Dataset | None,
+    representative_samples: int = 300,
+    seed: int = 1,
+) -> bytes:
+    """Convert a model file to ``.tflite`` bytes.
+
+    Args:
+        source: ``.keras``, ``.h5``, a SavedModel directory, or ``.tflite`` (checked
+            and passed through unchanged).
+        quantization: ``int8`` (full-integer, int8 input and output) or ``float32``.
+        dataset: calibration data (training split) for int8; when given, its image
+            shape must match the model input.
+        representative_samples: number of training images used for calibration.
+        seed: picks the calibration images.
+
+    Returns:
+        The ``.tflite`` flatbuffer.
+
+    Raises:
+        QuantizationError: unknown or unsupported quantization (e.g. ``dynamic``), or
+            int8 without a dataset, or the converter failed.
+        DatasetError: the dataset's image shape does not match the model input.
+        ModelSourceError: the source does not exist or has an unsupported type.
+        ModelError: the file is not a readable model.
+    """
+    mode = quantization.strip().lower()
+    if mode in ("dynamic", "dynamic_range", "dynamic-range"):
+        raise QuantizationError(
+            f"quantization '{quantization}' makes float-activation models with int8 "
+            "weights that TFLM cannot allocate ('Input type: FLOAT32 with filter type: "
+            "INT8 not supported'); use int8 or float32"
+        )
+    if mode not in QUANTIZATIONS:
+        raise QuantizationError(
+            f"quantization '{quantization}' is not one of {', '.join(QUANTIZATIONS)}"
+        )
+    source = Path(source)
+    if not source.exists():
+        raise ModelSourceError(
+            f"model '{source}' does not exist; check the path or train a zoo model"
+        )
+    if source.is_file() and source.suffix.lower() == ".tflite":
+        data = source.read_bytes()
+        validate_tflite(data, str(source))
+        if dataset is not None:
+            spec, _ = read_io_specs(data)
+            _check_shape(tuple(spec.shape[1:]), dataset, str(source))
+        return data
+    if mode == "int8" and dataset is None:
+        raise QuantizationError(
+            f"int8 conversion of '{source}' needs a dataset for calibration; set "
+            "custom_tinyml_dataset (or --dataset)"
+        )
+    if representative_samples < 1:
+        raise QuantizationError(
+            f"representative_samples '{representative_samples}' must be at least 1"
+        )
+    tf = _deps.tensorflow()
+    converter, input_shape = _LOADERS_BY_KIND[_kind(source)](tf, source)
+    if dataset is not None:
+        _check_shape(input_shape, dataset, str(source))
+    if mode == "int8":
+        assert dataset is not None
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative(
+            dataset, representative_samples, seed
+        )
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    try:
+        data = bytes(converter.convert())
+    except Exception as exc:  # noqa: BLE001 - the converter raises many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise QuantizationError(
+            f"{mode} conversion of '{source}' failed ('{first[:300]}'); the model "
+            "probably uses an op without a TFLite builtin (int8) kernel; use "
+            "float32 or replace the op"
+        ) from exc
+    validate_tflite(data, str(source))
+    return data
+
+
+def _check_shape(model_shape: tuple[int, ...], dataset: Dataset, where: str) -> None:
+    if tuple(model_shape) != dataset.image_shape:
+        got = "x".join(map(str, dataset.image_shape))
+        want = "x".join(str(d) for d in model_shape)
+        raise DatasetError(
+            f"dataset '{dataset.name}' has images of shape '{got}' but model '{where}' "
+            f"takes '{want}'; use a dataset that matches the model input"
+        )
+
+
+def _representative(
+    dataset: Dataset, samples: int, seed: int
+) -> Callable[[], Iterator[list[np.ndarray]]]:
+    rng = np.random.default_rng(seed)
+    count = min(samples, len(dataset.x_train))
+    indices = np.sort(rng.choice(len(dataset.x_train), size=count, replace=False))
+    images = to_model_input(dataset.x_train[indices], "float32")
+
+    def generate() -> Iterator[list[np.ndarray]]:
+        for i in range(count):
+            yield [images[i : i + 1]]
+
+    return generate
+
+
+def _kind(source: Path) -> str:
+    if source.is_dir():
+        if not is_saved_model_dir(source):
+            raise ModelSourceError(
+                f"directory '{source}' is not a SavedModel (no saved_model.pb); point "
+                "to the SavedModel folder"
+            )
+        return "saved_model"
+    suffix = source.suffix.lower()
+    if suffix in (".keras", ".h5", ".hdf5"):
+        return "keras"
+    raise ModelSourceError(
+        f"model '{source}' has unsupported type '{suffix or source.name}'; use "
+        ".keras, .h5, a SavedModel directory or .tflite"
+    )
+
+
+def _from_keras(tf: Any, source: Path) -> tuple[Any, tuple[int, ...]]:
+    try:
+        model = tf.keras.models.load_model(source, compile=False)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for bad files
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(
+            f"cannot load Keras model '{source}' ({first[:200]}); check that the file "
+            "is a complete .keras/.h5 model saved by Keras"
+        ) from exc
+    if len(model.inputs) != 1:
+        raise ModelError(
+            f"model '{source}' has {len(model.inputs)} inputs; an image classifier "
+            "must have exactly one"
+        )
+    shape = tuple(model.inputs[0].shape[1:])
+    if any(d is None for d in shape):
+        raise ModelError(
+            f"model '{source}' has an input with unknown size '{shape}'; give Input() "
+            "a fixed shape"
+        )
+    # Re-wrap with a batch-1 input: Flatten then converts to a single RESHAPE.
+    keras = tf.keras
+    image = keras.Input(shape=shape, batch_size=1, name="image")
+    fixed = keras.Model(image, model(image, training=False), name=model.name)
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    return converter, tuple(int(d) for d in shape)
+
+
+def _from_saved_model(tf: Any, source: Path) -> tuple[Any, tuple[int, ...]]:
+    try:
+        loaded = tf.saved_model.load(str(source))
+        signature = loaded.signatures["serving_default"]
+        _args, kwargs = signature.structured_input_signature
+    except Exception as exc:  # noqa: BLE001
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(
+            f"cannot load SavedModel '{source}' ({first[:200]}); it needs a "
+            "'serving_default' signature"
+        ) from exc
+    specs = list(kwargs.values())
+    if len(specs) != 1:
+        raise ModelError(
+            f"SavedModel '{source}' has {len(specs)} inputs; an image classifier must "
+            "have exactly one"
+        )
+    dims = tuple(specs[0].shape.as_list()[1:])
+    # Re-trace the signature with batch 1 so Flatten becomes one RESHAPE.
+    spec = tf.TensorSpec([1, *dims], specs[0].dtype)
+    name = next(iter(kwargs))
+    function = tf.function(lambda x: signature(**{name: x}), input_signature=[spec])
+    concrete = function.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
+    return converter, tuple(int(d) if d is not None else -1 for d in dims)
+
+
+_LOADERS_BY_KIND: dict[str, Callable[[Any, Path], tuple[Any, tuple[int, ...]]]] = {
+    "keras": _from_keras,
+    "saved_model": _from_saved_model,
+}
+
+
+def write_tflite(data: bytes, out: Path) -> Path:
+    """Write converted bytes atomically (a convenience for the CLI)."""
+    from .fileio import write_atomic
+
+    write_atomic(Path(out), data)
+    return Path(out)
+
+
+__all__ = [
+    "QUANTIZATIONS",
+    "QuantParams",
+    "TensorSpec",
+    "convert_model",
+    "read_io_specs",
+    "validate_tflite",
+    "write_tflite",
+]

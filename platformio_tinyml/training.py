@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Seeded, deterministic, cached training of zoo architectures.
+
+A trained model is stored once under ``<cache_dir>/models/`` as a batch-1 ``.keras``
+file plus a small JSON record, keyed by architecture, dataset fingerprint, epochs,
+seed and package version. An inter-process lock makes concurrent builds wait for
+one another instead of training the same model twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__, _deps
+from .datasets import Dataset
+from .errors import DatasetError, TinyMLError
+from .fileio import file_lock, write_atomic
+from .preprocessing import to_model_input
+from .zoo import build_model, get_architecture
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained zoo model in the cache.
+
+    Attributes:
+        architecture: the zoo name.
+        path: the cached batch-1 ``.keras`` file.
+        dataset_fingerprint: fingerprint of the training data.
+        epochs: epochs trained.
+        seed: the random seed.
+        float_accuracy: Keras top-1 accuracy on the dataset's test split.
+        cache_key: the hash naming the cache entry.
+    """
+
+    architecture: str
+    path: Path
+    dataset_fingerprint: str
+    epochs: int
+    seed: int
+    float_accuracy: float
+    cache_key: str
+
+
+def training_cache_key(
+    architecture: str, dataset_fingerprint: str, epochs: int, seed: int
+) -> str:
+    """The cache key of a training run (also usable by build planning)."""
+    text = json.dumps(
+        {
+            "architecture": architecture,
+            "dataset": dataset_fingerprint,
+            "epochs": epochs,
+            "seed": seed,
+            "version": __version__,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_dataset_fits(architecture: str, dataset: Dataset) -> None:
+    """Check image shape and labels of ``dataset`` against a zoo architecture.
+
+    Raises:
+        DatasetError: wrong image shape, too few classes, or labels out of range.
+    """
+    arch = get_architecture(architecture)
+    if dataset.image_shape != arch.input_shape:
+        got = "x".join(map(str, dataset.image_shape))
+        want = "x".join(map(str, arch.input_shape))
+        raise DatasetError(
+            f"dataset '{dataset.name}' has images of shape '{got}' but "
+            f"'{architecture}' "
+            f"takes '{want}'; use the '{arch.default_dataset}' dataset or a folder "
+            "dataset resized for this model"
+        )
+    if dataset.num_classes < 2:
+        raise DatasetError(
+            f"dataset '{dataset.name}' has '{dataset.num_classes}' class(es); "
+            "a classifier needs at least two"
+        )
+    for split, labels in (("train", dataset.y_train), ("test", dataset.y_test)):
+        if len(labels) == 0:
+            raise DatasetError(
+                f"dataset '{dataset.name}' has an empty '{split}' split; add images"
+            )
+        if int(labels.min()) < 0 or int(labels.max()) >= dataset.num_classes:
+            raise DatasetError(
+                f"dataset '{dataset.name}' has {split} label '{int(labels.max())}' "
+                f"outside 0..{dataset.num_classes - 1}; fix the labels or class names"
+            )
+
+
+def _record_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def _read_cached(model_path: Path) -> dict[str, Any] | None:
+    record = _record_path(model_path)
+    if not (model_path.is_file() and record.is_file()):
+        return None
+    try:
+        data: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def train_model(
+    architecture: str,
+    dataset: Dataset,
+    *,
+    epochs: int | None,
+    seed: int,
+    cache_dir: Path,
+    progress: bool = True,
+) -> TrainedModel:
+    """Train a zoo architecture on ``dataset``, or return the cached result.
+
+    Training is seeded (``keras.utils.set_random_seed``) and uses TensorFlow op
+    determinism, so the same inputs give the same weights.
+
+    Args:
+        architecture: a zoo name (see ``zoo.ARCHITECTURES``).
+        dataset: the training data; its test split gives ``float_accuracy``.
+        epochs: training epochs; None means the architecture's default.
+        seed: random seed.
+        cache_dir: cache root; models go to ``cache_dir/models/``.
+        progress: show Keras' per-epoch progress on stderr.
+
+    Returns:
+        The cached model.
+
+    Raises:
+        ConfigError: unknown architecture.
+        DatasetError: the dataset does not fit the architecture.
+    """
+    arch = get_architecture(architecture)
+    check_dataset_fits(architecture, dataset)
+    n_epochs = arch.default_epochs if epochs is None else int(epochs)
+    if n_epochs < 1:
+        raise TinyMLError(f"epochs '{n_epochs}' must be at least 1")
+    key = training_cache_key(architecture, dataset.fingerprint, n_epochs, seed)
+    models_dir = Path(cache_dir) / "models"
+    model_path = models_dir / f"{architecture}-{key[:16]}.keras"
+
+    def result(accuracy: float) -> TrainedModel:
+        return TrainedModel(
+            architecture=architecture,
+            path=model_path,
+            dataset_fingerprint=dataset.fingerprint,
+            epochs=n_epochs,
+            seed=seed,
+            float_accuracy=accuracy,
+            cache_key=key,
+        )
+
+    cached = _read_cached(model_path)
+    if cached is not None and cached.get("cache_key") == key:
+        return result(float(cached["float_accuracy"]))
+    with file_lock(models_dir / f"{architecture}-{key[:16]}.lock"):
+        cached = _read_cached(model_path)  # another process may have finished it
+        if cached is not None and cached.get("cache_key") == key:
+            return result(float(cached["float_accuracy"]))
+        accuracy, data = _fit(architecture, dataset, n_epochs, seed, progress)
+        trained = result(accuracy)
+        write_atomic(model_path, data)
+        record = {
+            k: str(v) if isinstance(v, Path) else v for k, v in asdict(trained).items()
+        }
+        record["dataset_description"] = dataset.description
+        write_atomic(
+            _record_path(model_path),
+            (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
+        )
+    return trained
+
+
+def _fit(
+    architecture: str, dataset: Dataset, epochs: int, seed: int, progress: bool
+) -> tuple[float, bytes]:
+    """Train and return (test accuracy, bytes of the batch-1 ``.keras`` file)."""
+    arch = get_architecture(architecture)
+    tf = _deps.tensorflow()
+    keras = tf.keras
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+    model = build_model(architecture, batch_size=None, num_classes=dataset.num_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    x_train = to_model_input(dataset.x_train, "float32")
+    x_test = to_model_input(dataset.x_test, "float32")
+    verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
+    model.fit(
+        x_train,
+        dataset.y_train,
+        batch_size=arch.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=verbose,
+    )
+    probs = model.predict(x_test, batch_size=256, verbose=0)
+    accuracy = float(np.mean(np.argmax(probs, axis=1) == dataset.y_test))
+
+    export = build_model(architecture, batch_size=1, num_classes=dataset.num_classes)
+    export.set_weights(model.get_weights())
+    with tempfile.TemporaryDirectory(prefix="tinyml-train-") as tmp:
+        path = Path(tmp) / f"{architecture}.keras"
+        export.save(path)
+        data = path.read_bytes()
+    keras.backend.clear_session()
+    return accuracy, data
+
+
+def export_trained_model(trained: TrainedModel, out: Path) -> Path:
+    """Copy the cached ``.keras`` file to ``out`` atomically.
+
+    Args:
+        trained: the result of :func:`train_model`.
+        out: destination; a directory receives ``<architecture>.keras``.
+
+    Returns:
+        The written path.
+
+    Raises:
+        TinyMLError: ``out`` does not end in ``.keras`` or cannot be written.
+    """
+    out = Path(out)
+    if out.is_dir():
+        out = out / f"{trained.architecture}.keras"
+    if out.suffix != ".keras":
+        raise TinyMLError(
+            f"output '{out}' must end in .keras (Keras 3 saves only that format); "
+            "rename it, e.g. model.keras"
+        )
+    try:
+        data = trained.path.read_bytes()
+    except OSError as exc:
+        raise TinyMLError(
+            f"cached model '{trained.path}' is unreadable ({exc.strerror or exc}); "
+            "delete the cache entry and train again"
+        ) from exc
+    write_atomic(out, data)
+    return out
+
+
+__all__ = [
+    "TrainedModel",
+    "check_dataset_fits",
+    "export_trained_model",
+    "train_model",
+    "training_cache_key",
+]

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared pytest fixtures: dataset locations, a synthetic dataset, one tiny int8 model.
+
+Fixtures for other test modules:
+
+* ``shared_datasets_dir`` (session): the folder with ``mnist.npz`` /
+  ``cifar10_jpg.tar.gz`` (``$TINYML_DATASETS_DIR``, else ``../shared/datasets`` beside
+  the repository), or None when absent. Tests needing it skip with a reason.
+* ``synthetic_dataset`` (session): a learnable 10-class 28x28x1 ``Dataset`` (600
+  train / 100 test). Class *k* is a bright 7x7 block at a fixed spot, plus noise.
+* ``tiny_int8_model`` (session, needs TensorFlow): ``mnist_dense`` trained for 2
+  epochs on ``synthetic_dataset`` through ``training.train_model`` and converted by
+  ``quantization.convert_model`` to full int8 (a few seconds). A :class:`TinyModel`
+  with ``keras_path``, ``tflite`` (bytes), ``tflite_path`` and ``dataset``.
+* ``tiny_float_model`` (session, needs TensorFlow): the same model as float32
+  ``.tflite`` bytes.
+* ``tmp_cache_dir``: an empty cache directory, also set as ``$TINYML_CACHE_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from platformio_tinyml.datasets import MNIST_CLASSES, Dataset
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    """The session's tiny trained model, in every form tests need."""
+
+    keras_path: Path
+    tflite: bytes
+    tflite_path: Path
+    dataset: Dataset
+
+
+@pytest.fixture(scope="session")
+def shared_datasets_dir() -> Path | None:
+    """``$TINYML_DATASETS_DIR`` or ``../shared/datasets``; None if neither exists."""
+    env = os.environ.get("TINYML_DATASETS_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO_ROOT.parent / "shared" / "datasets")
+    for path in candidates:
+        if (path / "mnist.npz").is_file() or (path / "cifar10_jpg.tar.gz").is_file():
+            return path
+    return None
+
+
+def make_synthetic_dataset(
+    n_train: int = 600, n_test: int = 100, seed: int = 0
+) -> Dataset:
+    """A learnable 10-class dataset of 28x28x1 uint8 images (see module docstring)."""
+    rng = np.random.default_rng(seed)
+
+    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.arange(n, dtype=np.int64) % 10
+        images = rng.integers(0, 60, size=(n, 28, 28, 1), dtype=np.uint8)
+        for i, label in enumerate(labels):
+            row, col = divmod(int(label), 4)
+            images[i, 2 + 7 * row : 9 + 7 * row, 1 + 7 * col : 8 + 7 * col, 0] = 255
+        return images, labels
+
+    x_train, y_train = split(n_train)
+    x_test, y_test = split(n_test)
+    return Dataset(
+        name="synthetic",
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=MNIST_CLASSES,
+        description="synthetic blocks (tests)",
+        fingerprint=f"synthetic-{n_train}-{n_test}-{seed}",
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset() -> Dataset:
+    """A 10-class 28x28x1 dataset a dense model learns in one or two epochs."""
+    return make_synthetic_dataset()
+
+
+@pytest.fixture(scope="session")
+def _tiny_trained(
+    tmp_path_factory: pytest.TempPathFactory, synthetic_dataset: Dataset
+) -> Path:
+    pytest.importorskip("tensorflow", reason="tiny model fixtures need TensorFlow")
+    from platformio_tinyml.training import train_model
+
+    cache = tmp_path_factory.mktemp("tiny-model-cache")
+    trained = train_model(
+        "mnist_dense",
+        synthetic_dataset,
+        epochs=2,
+        seed=1,
+        cache_dir=cache,
+        progress=False,
+    )
+    return trained.path
+
+
+@pytest.fixture(scope="session")
+def tiny_int8_model(
+    tmp_path_factory: pytest.TempPathFactory,
+    _tiny_trained: Path,
+    synthetic_dataset: Dataset,
+) -> TinyModel:
+    """``mnist_dense`` trained on the synthetic data and converted to full int8."""
+    from platformio_tinyml.quantization import convert_model
+
+    data = convert_model(
+        _tiny_trained,
+        quantization="int8",
+        dataset=synthetic_dataset,
+        representative_samples=100,
+    )
+    path = tmp_path_factory.mktemp("tiny-int8") / "tiny_int8.tflite"
+    path.write_bytes(data)
+    return TinyModel(_tiny_trained, data, path, synthetic_dataset)
+
+
+@pytest.fixture(scope="session")
+def tiny_float_model(
+    tmp_path_factory: pytest.TempPathFactory,
+    _tiny_trained: Path,
+    synthetic_dataset: Dataset,
+) -> TinyModel:
+    """The same trained model as a float32 ``.tflite``."""
+    from platformio_tinyml.quantization import convert_model
+
+    data = convert_model(_tiny_trained, quantization="float32", dataset=None)
+    path = tmp_path_factory.mktemp("tiny-float") / "tiny_float.tflite"
+    path.write_bytes(data)
+    return TinyModel(_tiny_trained, data, path, synthetic_dataset)
+
+
+@pytest.fixture
+def tmp_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache directory, also exported as ``$TINYML_CACHE_DIR``."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("TINYML_CACHE_DIR", str(cache))
+    return cache

@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for platformio_tinyml.training: seeded, cached training and dataset checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from platformio_tinyml.datasets import CIFAR10_CLASSES, Dataset, load_dataset
+from platformio_tinyml.errors import ConfigError, DatasetError, TinyMLError
+from platformio_tinyml.training import (
+    check_dataset_fits,
+    export_trained_model,
+    train_model,
+    training_cache_key,
+)
+
+pytestmark = pytest.mark.tensorflow
+
+
+def _weights(path: Path) -> list[np.ndarray]:
+    import keras
+
+    return [
+        np.asarray(w)
+        for w in keras.models.load_model(path, compile=False).get_weights()
+    ]
+
+
+def test_training_learns_and_is_cached(
+    synthetic_dataset: Dataset, tmp_path: Path
+) -> None:
+    trained = train_model(
+        "mnist_dense",
+        synthetic_dataset,
+        epochs=2,
+        seed=1,
+        cache_dir=tmp_path,
+        progress=False,
+    )
+    assert trained.path.is_file() and trained.path.parent == tmp_path / "models"
+    assert trained.epochs == 2 and trained.seed == 1
+    assert (
+        trained.float_accuracy >= 0.9
+    )  # the synthetic classes are trivially separable
+    assert trained.cache_key == training_cache_key(
+        "mnist_dense", synthetic_dataset.fingerprint, 2, 1
+    )
+    mtime = trained.path.stat().st_mtime_ns
+    start = time.monotonic()
+    again = train_model(
+        "mnist_dense",
+        synthetic_dataset,
+        epochs=2,
+        seed=1,
+        cache_dir=tmp_path,
+        progress=False,
+    )
+    assert time.monotonic() - start < 1.0
+    assert again == trained
+    assert trained.path.stat().st_mtime_ns == mtime
+    # The exported model has batch 1 (Flatten -> one RESHAPE after conversion).
+    import keras
+
+    model = keras.models.load_model(trained.path, compile=False)
+    assert tuple(model.inputs[0].shape) == (1, 28, 28, 1)
+
+
+def test_same_seed_same_weights_other_seed_other_key(
+    synthetic_dataset: Dataset, tmp_path: Path
+) -> None:
+    small = dataclasses.replace(
+        synthetic_dataset,
+        x_train=synthetic_dataset.x_train[:200],
+        y_train=synthetic_dataset.y_train[:200],
+        fingerprint="synthetic-small",
+    )
+    a = train_model(
+        "mnist_dense", small, epochs=1, seed=7, cache_dir=tmp_path / "a", progress=False
+    )
+    b = train_model(
+        "mnist_dense", small, epochs=1, seed=7, cache_dir=tmp_path / "b", progress=False
+    )
+    for wa, wb in zip(_weights(a.path), _weights(b.path), strict=True):
+        assert np.array_equal(wa, wb)
+    assert a.float_accuracy == b.float_accuracy
+    c = train_model(
+        "mnist_dense", small, epochs=1, seed=8, cache_dir=tmp_path / "a", progress=False
+    )
+    assert c.cache_key != a.cache_key and c.path != a.path
+    assert not np.array_equal(_weights(a.path)[0], _weights(c.path)[0])
+
+
+def test_dataset_must_fit_the_architecture(
+    synthetic_dataset: Dataset, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        DatasetError, match="'28x28x1' but 'cifar10_cnn' takes '32x32x3'"
+    ):
+        train_model(
+            "cifar10_cnn", synthetic_dataset, epochs=1, seed=1, cache_dir=tmp_path
+        )
+    bad_labels = dataclasses.replace(synthetic_dataset, class_names=("a", "b", "c"))
+    with pytest.raises(DatasetError, match="outside 0..2"):
+        check_dataset_fits("mnist_dense", bad_labels)
+    with pytest.raises(ConfigError, match="unknown zoo model"):
+        train_model("nope", synthetic_dataset, epochs=1, seed=1, cache_dir=tmp_path)
+    assert not (tmp_path / "models").exists()
+
+
+def test_export_trained_model(synthetic_dataset: Dataset, tmp_path: Path) -> None:
+    trained = train_model(
+        "mnist_dense",
+        synthetic_dataset,
+        epochs=1,
+        seed=1,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
+    out = export_trained_model(trained, tmp_path / "out" / "model.keras")
+    assert out.read_bytes() == trained.path.read_bytes()
+    (tmp_path / "dir").mkdir()
+    assert export_trained_model(trained, tmp_path / "dir").name == "mnist_dense.keras"
+    with pytest.raises(TinyMLError, match="must end in .keras"):
+        export_trained_model(trained, tmp_path / "model.h5")
+
+
+def _full_mnist(shared_datasets_dir: Path | None) -> Dataset:
+    if shared_datasets_dir is None or not (shared_datasets_dir / "mnist.npz").is_file():
+        pytest.skip("full MNIST (mnist.npz) not available; set TINYML_DATASETS_DIR")
+    return load_dataset("mnist", datasets_dir=shared_datasets_dir)
+
+
+def _int8_tflm_accuracy(path: Path, dataset: Dataset) -> float:
+    from platformio_tinyml.quantization import convert_model
+    from platformio_tinyml.verification import evaluate_accuracy
+
+    data = convert_model(path, quantization="int8", dataset=dataset)
+    return evaluate_accuracy(data, dataset, samples=0)
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_mnist_lenet_quality_bar(
+    shared_datasets_dir: Path | None, tmp_path: Path
+) -> None:
+    mnist = _full_mnist(shared_datasets_dir)
+    trained = train_model("mnist_lenet", mnist, epochs=3, seed=1, cache_dir=tmp_path)
+    accuracy = _int8_tflm_accuracy(trained.path, mnist)
+    print(f"mnist_lenet float {trained.float_accuracy:.4f} int8 TFLM {accuracy:.4f}")
+    assert accuracy >= 0.990
+    assert trained.float_accuracy - accuracy <= 0.003
+
+
+@pytest.mark.slow
+@pytest.mark.tflm
+def test_mnist_dense_quality_bar(
+    shared_datasets_dir: Path | None, tmp_path: Path
+) -> None:
+    mnist = _full_mnist(shared_datasets_dir)
+    trained = train_model("mnist_dense", mnist, epochs=None, seed=1, cache_dir=tmp_path)
+    accuracy = _int8_tflm_accuracy(trained.path, mnist)
+    print(f"mnist_dense float {trained.float_accuracy:.4f} int8 TFLM {accuracy:.4f}")
+    assert accuracy >= 0.965
+
+
+@pytest.mark.slow
+def test_cifar10_resnet8_one_epoch_smoke(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(300, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(300, dtype=np.int64) % 10
+    subset = Dataset(
+        "cifar10-smoke",
+        x[:250],
+        y[:250],
+        x[250:],
+        y[250:],
+        CIFAR10_CLASSES,
+        "random CIFAR-shaped subset",
+        "smoke",
+    )
+    trained = train_model(
+        "cifar10_resnet8", subset, epochs=1, seed=1, cache_dir=tmp_path, progress=False
+    )
+    assert trained.path.is_file() and 0.0 <= trained.float_accuracy <= 1.0
+    from platformio_tinyml.quantization import convert_model
+    from platformio_tinyml.verification import verify_model
+
+    report = verify_model(
+        convert_model(trained.path, quantization="int8", dataset=subset),
+        subset,
+        samples=50,
+    )
+    assert report.arena_bytes > 0 and report.samples == 50
