@@ -2,7 +2,7 @@
 """Fixtures for codegen tests: golden files, compilers, the tiny test models.
 
 Golden files live in ``tests/golden/``. They are only rewritten with
-``pytest tests/codegen --update-golden`` (or ``TINYML_UPDATE_GOLDEN=1``); a normal
+``pytest --update-golden`` (or ``TINYML_UPDATE_GOLDEN=1``); a normal
 run fails on any difference and shows it.
 """
 
@@ -21,15 +21,6 @@ REPO = TESTS.parent
 GOLDEN_DIR = TESTS / "golden"
 DATA_DIR = TESTS / "data"
 INCLUDE_DIR = REPO / "include"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--update-golden",
-        action="store_true",
-        default=False,
-        help="rewrite tests/golden/ from the current generator output",
-    )
 
 
 def _update_golden(config: pytest.Config) -> bool:
