@@ -6,10 +6,21 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import tempfile
+import warnings
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import DependencyError
+
+T = TypeVar("T")
+
+# Python warnings TensorFlow emits on every conversion; they say nothing to our users.
+_TF_WARNINGS = (
+    "Statistics for quantized inputs were expected",
+    ".*tf.lite.Interpreter is deprecated",
+)
 
 _EXTRA_FOR = {
     "tensorflow": "train",
@@ -36,6 +47,54 @@ def require(module: str) -> ModuleType:
 
 
 def tensorflow() -> Any:
-    """Import TensorFlow quietly (its C++ INFO logs are silenced)."""
+    """Import TensorFlow quietly (its C++ start-up logs are captured and dropped)."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return require("tensorflow")
+    module, _ = capture_native_output(lambda: require("tensorflow"))
+    return module
+
+
+def run_quietly(fn: Callable[[], T]) -> T:
+    """Run a TensorFlow call with its C-level output and known warnings suppressed.
+
+    If ``fn`` raises, the captured text is attached to the exception as
+    ``tinyml_log`` so that error messages can quote it.
+    """
+    with warnings.catch_warnings():
+        for pattern in _TF_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
+        result, _ = capture_native_output(fn)
+    return result
+
+
+def capture_native_output(fn: Callable[[], T]) -> tuple[T, str]:
+    """Run ``fn()`` while capturing C-level stdout and stderr; return (result, text).
+
+    If ``fn`` raises, the exception gets the captured text as ``tinyml_log``.
+    """
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        error: BaseException | None = None
+        result: Any = None
+        try:
+            result = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below with the log
+            error = exc
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+        tmp.seek(0)
+        text = tmp.read().decode(errors="replace")
+    if error is not None:
+        error.tinyml_log = text  # type: ignore[attr-defined]
+        raise error
+    return result, text

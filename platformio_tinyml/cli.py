@@ -32,6 +32,10 @@ def _dataset_options(config_args: argparse.Namespace) -> dict[str, str]:
     return raw
 
 
+def _log(message: str) -> None:
+    print(f"[tinyml] {message}", file=sys.stderr, flush=True)
+
+
 def _config(args: argparse.Namespace, **raw: Any) -> TinyMLConfig:
     """Build a TinyMLConfig from a subcommand's own flags (strings, one schema)."""
     values = {k: str(v) for k, v in raw.items() if v is not None}
@@ -210,7 +214,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         if value is not None:
             raw[option.name] = value
     cfg = parse_options(raw, source=args.config or "the command line")
-    result = generate(cfg, Path(args.out_dir), cache_dir=_cache_dir(args))
+    result = generate(cfg, Path(args.out_dir), cache_dir=_cache_dir(args), log=_log)
     print(result.summary())
     return 0
 

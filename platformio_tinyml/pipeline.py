@@ -273,6 +273,7 @@ def resolve_model(
         data.image_size = (arch.input_shape[0], arch.input_shape[1])
         data.channels = arch.input_shape[2]
         dataset = data.get(for_model=cfg.model)
+        log(f"model {cfg.model}: reusing a cached training run or training now")
         trained = train_model(
             cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed, cache_dir=cache_dir
         )

@@ -200,7 +200,7 @@ def convert_model(
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
     try:
-        data = bytes(converter.convert())
+        data = bytes(_deps.run_quietly(converter.convert))
     except Exception as exc:  # noqa: BLE001 - the converter raises many types
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise QuantizationError(

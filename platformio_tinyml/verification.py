@@ -11,12 +11,8 @@ the XNNPACK delegate, whose kernels round differently.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import sys
-import tempfile
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -63,38 +59,6 @@ class VerificationReport:
 # --- Capturing the C-level log ---------------------------------------------------
 
 
-def _capture_fds(fn: Callable[[], T]) -> tuple[T, str]:
-    """Run ``fn()`` while capturing C-level stdout and stderr; return (result, text).
-
-    If ``fn`` raises, the exception gets the captured text as ``tinyml_log``.
-    """
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        saved = os.dup(1), os.dup(2)
-        os.dup2(tmp.fileno(), 1)
-        os.dup2(tmp.fileno(), 2)
-        error: BaseException | None = None
-        result: Any = None
-        try:
-            result = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below with the log
-            error = exc
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-        tmp.seek(0)
-        text = tmp.read().decode(errors="replace")
-    if error is not None:
-        error.tinyml_log = text  # type: ignore[attr-defined]
-        raise error
-    return result, text
-
-
 # --- Interpreters ----------------------------------------------------------------
 
 
@@ -132,7 +96,9 @@ def _new_interpreter(model: bytes, arena_size: int = _MEASURE_ARENA) -> Any:
     """Build an interpreter; TFLM refusals become VerificationError naming the op."""
     validate_tflite(model)
     try:
-        interpreter, _log = _capture_fds(lambda: _make_interpreter(model, arena_size))
+        interpreter, _log = _deps.capture_native_output(
+            lambda: _make_interpreter(model, arena_size)
+        )
     except (RuntimeError, ValueError) as exc:
         log = getattr(exc, "tinyml_log", "")
         ops = _refusal(model, log)
@@ -168,7 +134,7 @@ def find_unsupported_ops(model: bytes) -> tuple[str, ...]:
     """Ops of ``model`` that TFLM cannot resolve (empty when the model loads)."""
     validate_tflite(model)
     try:
-        _capture_fds(lambda: _make_interpreter(model, _MEASURE_ARENA))
+        _deps.capture_native_output(lambda: _make_interpreter(model, _MEASURE_ARENA))
     except (RuntimeError, ValueError) as exc:
         return _refusal(model, getattr(exc, "tinyml_log", ""))
     return ()
@@ -206,7 +172,7 @@ def measure_arena(model: bytes) -> int:
         interpreter.invoke()
         interpreter.print_allocations()
 
-    _, log = _capture_fds(run)
+    _, log = _deps.capture_native_output(run)
     match = _ARENA_RE.search(log)
     if match is None:
         raise VerificationError(
@@ -227,7 +193,7 @@ def arena_fits(model: bytes, arena_size: int) -> bool:
         interpreter.invoke()
 
     try:
-        _capture_fds(run)
+        _deps.capture_native_output(run)
     except RuntimeError:
         return False
     return True
@@ -332,8 +298,10 @@ def _reference_interpreter(model: bytes) -> Any:
         pass
     tf = _deps.tensorflow()
     resolver = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    return tf.lite.Interpreter(
-        model_content=model, experimental_op_resolver_type=resolver
+    return _deps.run_quietly(
+        lambda: tf.lite.Interpreter(
+            model_content=model, experimental_op_resolver_type=resolver
+        )
     )
 
 
