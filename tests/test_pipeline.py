@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for platformio_tinyml.pipeline: stage order, caching, generated files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from platformio_tinyml.config import ArenaMargin, TinyMLConfig
+from platformio_tinyml.errors import ConfigError
+from platformio_tinyml.pipeline import (
+    generate,
+    input_fingerprint,
+    model_stem,
+    resolve_paths,
+)
+
+pytestmark = [pytest.mark.tflm]
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def model_cfg(tiny_int8_model, tmp_path: Path) -> TinyMLConfig:  # type: ignore[no-untyped-def]
+    """The tiny int8 MNIST-shaped model as a file, with 4 packed 1bpp test images."""
+    model = tmp_path / "digits.tflite"
+    shutil.copy(tiny_int8_model.tflite_path, model)
+    return TinyMLConfig(
+        model=str(model), images=4, image_format="1bpp", verify_samples=200
+    )
+
+
+def test_generate_writes_consistent_sources(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    from platformio_tinyml.model_info import read_model
+    from platformio_tinyml.verification import measure_arena
+
+    out = tmp_path / "out"
+    result = generate(model_cfg, out, cache_dir=tmp_path / "cache")
+    tflite = Path(model_cfg.model).read_bytes()
+    info = read_model(tflite)
+
+    assert result.stem == "digits"
+    assert result.model_bytes == len(tflite)
+    assert result.ops == info.op_names
+    # The arena is measured independently here and the margin applied on top.
+    measured = measure_arena(tflite)
+    assert result.measured_arena == measured
+    assert result.arena_size == ArenaMargin(bytes=512).apply(measured)
+    assert result.images == 4
+    assert 0.0 <= (result.accuracy or 0.0) <= 1.0
+    names = sorted(p.name for p in result.files)
+    assert names == sorted(
+        [
+            "digits_model_data.h",
+            "digits_model_data.cpp",
+            "digits_model_settings.h",
+            "digits_model_settings.cpp",
+            "digits_model.h",
+            "digits_model.cpp",
+            "test_image_data.h",
+            "test_image_data.cpp",
+            "tinyml_model.h",
+        ]
+    )
+    assert [p.name for p in result.tflm_sources] == ["digits_model.cpp"]
+    settings = (out / "digits_model_settings.h").read_text()
+    assert f"kTensorArenaSize = {result.arena_size}" in settings
+    # Idempotent: a second run rewrites nothing.
+    again = generate(model_cfg, out, cache_dir=tmp_path / "cache")
+    assert again.changed == ()
+
+
+@pytest.mark.compiler
+def test_generated_sources_link_and_goldens_match_labels(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    """The TFLM-free generated files compile together; goldens decode to labels."""
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    out = tmp_path / "out"
+    result = generate(model_cfg, out, cache_dir=tmp_path / "cache")
+    main = tmp_path / "main.cpp"
+    main.write_text(
+        '#include <cstdio>\n#include "tinyml_model.h"\n'
+        "using namespace tinyml::generated;\n"
+        "int main() {\n"
+        '  std::printf("images=%d classes=%d arena=%u\\n", (int)kImageCount,\n'
+        "              (int)kCategoryCount, (unsigned)kTensorArenaSize);\n"
+        "  for (int i = 0; i < (int)kImageCount; ++i) {\n"
+        "    int best = 0;\n"
+        "    for (int c = 1; c < (int)kCategoryCount; ++c)\n"
+        "      if (kGoldenOutputs[i][c] > kGoldenOutputs[i][best]) best = c;\n"
+        '    std::printf("%d %d\\n", best, (int)kImageLabels[i]);\n'
+        "  }\n  return 0;\n}\n"
+    )
+    sources = [str(p) for p in result.sources if p not in result.tflm_sources]
+    exe = tmp_path / "app"
+    subprocess.run(
+        [
+            "g++",
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            f"-I{out}",
+            f"-I{REPO / 'include'}",
+            str(main),
+            *sources,
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
+    lines = subprocess.run(
+        [str(exe)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert lines[0] == f"images=4 classes=10 arena={result.arena_size}"
+    pairs = [tuple(map(int, line.split())) for line in lines[1:]]
+    assert len(pairs) == 4 and all(0 <= p < 10 and 0 <= t < 10 for p, t in pairs)
+
+
+def test_external_flash_address_replaces_embedded_bytes(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    cfg = model_cfg.replace(model_address=0x90000000, images=0)
+    result = generate(cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
+    names = {p.name for p in result.files}
+    assert "digits_model_data.cpp" not in names
+    assert {"digits_model_data.h", "digits_model.hex"} <= names
+    header = (tmp_path / "out" / "digits_model_data.h").read_text()
+    assert "0x90000000" in header
+    hex_text = (tmp_path / "out" / "digits_model.hex").read_text()
+    assert hex_text.startswith(":02000004900") and hex_text.rstrip().endswith(
+        ":00000001FF"
+    )
+
+
+def test_input_fingerprint_follows_inputs_and_skips_tensorflow(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    base = input_fingerprint(model_cfg, tmp_path)
+    assert base == input_fingerprint(model_cfg, tmp_path)
+    assert base != input_fingerprint(model_cfg.replace(images=5), tmp_path)
+    model = Path(model_cfg.model)
+    model.write_bytes(model.read_bytes() + b"\0")
+    assert base != input_fingerprint(model_cfg, tmp_path)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from platformio_tinyml.config import TinyMLConfig\n"
+        "from platformio_tinyml.pipeline import input_fingerprint\n"
+        f"input_fingerprint(TinyMLConfig(model={model_cfg.model!r}), Path('.'))\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_relative_paths_resolve_against_the_project(tmp_path: Path) -> None:
+    cfg = TinyMLConfig(
+        model="models/m.tflite", dataset="folder:data/imgs", datasets_dir=Path("ds")
+    )
+    resolved = resolve_paths(cfg, tmp_path)
+    assert resolved.model == str(tmp_path / "models/m.tflite")
+    assert resolved.dataset == "folder:" + str(tmp_path / "data/imgs")
+    assert resolved.datasets_dir == tmp_path / "ds"
+    zoo = resolve_paths(TinyMLConfig(model="mnist_lenet"), tmp_path)
+    assert zoo.model == "mnist_lenet"
+
+
+@pytest.mark.parametrize(
+    ("model", "prefix", "expected"),
+    [
+        ("mnist_dense", None, "mnist_dense"),
+        ("/x/2-layer CNN.tflite", None, "m_2_layer_cnn"),
+        ("https://example.invalid/models/lenet.tflite", None, "lenet"),
+        ("mnist_dense", "digits", "digits"),
+    ],
+)
+def test_model_stem(model: str, prefix: str | None, expected: str) -> None:
+    assert model_stem(TinyMLConfig(model=model, symbol_prefix=prefix)) == expected
+
+
+def test_unknown_model_name_lists_the_zoo(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="neither a zoo architecture.*mnist_lenet"):
+        generate(TinyMLConfig(model="resnet50"), tmp_path, cache_dir=tmp_path / "c")
+
+
+def test_label_count_must_match_the_model(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    cfg = model_cfg.replace(labels=("a", "b"), images=0)
+    with pytest.raises(ConfigError, match="has 2 names but the model has 10 outputs"):
+        generate(cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "out").exists()
+
+
+def test_summary_mentions_the_key_figures(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    result = generate(model_cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
+    text = result.summary()
+    assert re.search(rf"arena\s+{result.arena_size:,} bytes", text)
+    assert "FULLY_CONNECTED" in text
+    assert result.to_json()["stem"] == "digits"
+    assert np.isclose(result.to_json()["model_bytes"], result.model_bytes)
