@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for platformio_tinyml.cli: the documented command lines and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from platformio_tinyml import __version__
+from platformio_tinyml.cli import main
+
+
+def test_version_through_python_m() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "platformio_tinyml", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == f"tinyml {__version__}"
+
+
+def test_user_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["carray", "/nonexistent/model.tflite", "--out-dir", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "/nonexistent/model.tflite" in err
+
+
+def test_console_script_has_no_traceback(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("tinyml")
+    if not exe.is_file():
+        pytest.skip(
+            f"no tinyml console script beside {sys.executable} (pip install -e .)"
+        )
+    proc = subprocess.run(
+        [str(exe), "generate", "--out-dir", str(tmp_path), "--images", "many"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        "error: images 'many' is not a whole number (example: images = 0)"
+    )
+
+
+@pytest.mark.tflm
+def test_generate_and_inspect_json(
+    tiny_int8_model,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = tmp_path / "m.tflite"
+    shutil.copy(tiny_int8_model.tflite_path, model)
+    rc = main(
+        [
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "generate",
+            "--model",
+            str(model),
+            "--images",
+            "2",
+            "--out-dir",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert rc == 0
+    assert (tmp_path / "out" / "tinyml_model.h").is_file()
+    capsys.readouterr()
+    assert main(["inspect", str(model), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model_bytes"] == model.stat().st_size
+    for key in ("ops", "arena_bytes", "macs", "input", "output"):
+        assert key in data
+    for key in ("shape", "dtype", "scale", "zero_point"):
+        assert key in data["input"]
+
+
+@pytest.mark.pio
+def test_pio_offline_provides_tool_scons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("platformio", reason="needs the [pio] extra")
+    core = tmp_path / "core"
+    assert main(["pio-offline", "--core-dir", str(core)]) == 0
+    out = capsys.readouterr().out
+    assert (core / "packages" / "tool-scons" / ".piopm").is_file()
+    assert f"export PLATFORMIO_CORE_DIR={core}" in out
+    assert "export PLATFORMIO_DISABLE_UPGRADE_CHECK=true" in out
