@@ -442,15 +442,21 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
             parser.read_file(fp)
     except OSError as exc:
         raise ConfigError(
-            f"cannot read config file '{path}': {exc.strerror or exc}"
+            f"cannot read config file '{path}': {exc.strerror or exc}; check the path"
         ) from exc
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
-        raise ConfigError(f"config file '{path}' is not valid INI: {first}") from exc
+        raise ConfigError(
+            f"config file '{path}' is not valid INI: {first} "
+            "(use a [tinyml] section or [env:NAME] sections of key = value lines)"
+        ) from exc
     if parser.has_section("tinyml"):
         return dict(parser.items("tinyml"))
     if env and not parser.has_section(f"env:{env}"):
-        raise ConfigError(f"config file '{path}' has no [env:{env}] section")
+        raise ConfigError(
+            f"config file '{path}' has no [env:{env}] section; "
+            "pass --env with one of its environments"
+        )
     raw: dict[str, str] = {}
     sections = ["env"] + ([f"env:{env}"] if env else [])
     for section in sections:

@@ -420,8 +420,14 @@ def _decode(data: bytes, where: str, size: tuple[int, int] | None, mode: str) ->
                 img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             arr = np.asarray(img, dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
+        # UnidentifiedImageError names the BytesIO object: say what it means instead.
+        detail = (
+            "not a PNG, JPEG or BMP image"
+            if isinstance(exc, UnidentifiedImageError)
+            else (str(exc).splitlines() or [type(exc).__name__])[0]
+        )
         raise DatasetError(
-            f"cannot decode image '{where}' ({exc}); remove or replace the file"
+            f"cannot decode image '{where}' ({detail}); remove or replace the file"
         ) from exc
     return arr[..., None] if arr.ndim == 2 else arr
 

@@ -12,6 +12,11 @@ class TinyMLError(Exception):
     ``[tinyml] error: <message>``. Any other exception is a bug.
     """
 
+    def __str__(self) -> str:
+        # Offending values are quoted verbatim; a newline inside one must not break
+        # the one-line contract of the CLI and build output.
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
+
 
 class ConfigError(TinyMLError):
     """An option is unknown, mistyped or out of range."""

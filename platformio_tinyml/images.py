@@ -456,6 +456,11 @@ def decode_packed(
         ImageError: ``data`` does not hold exactly ``count`` images.
     """
     _check_format(fmt)
+    if height < 1 or width < 1:
+        raise ImageError(
+            f"image size '{height}x{width}' must be positive (HxW); "
+            "pass the size the data was packed with"
+        )
     if fmt in ("uint8", "int8") and channels not in (1, 3):
         raise ImageError(
             f"channels '{channels}' is not supported; use 1 (grayscale) or 3 (RGB)"

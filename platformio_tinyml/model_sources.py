@@ -247,6 +247,7 @@ def _stream(url: str, out: IO[bytes], digest: Any, max_bytes: int) -> None:
     except ModelSourceError:
         raise
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error holds the open response socket
         if 300 <= exc.code < 400:
             raise ModelSourceError(
                 f"model URL '{url}' redirects to another scheme ('{exc.reason}'); "

@@ -418,11 +418,6 @@ def render_all(
         from .codegen.image_data import render_image_set
         from .images import pack_test_set
 
-        if cfg.image_format == "int8" and info.input.dtype != "int8":
-            raise ConfigError(
-                f"custom_tinyml_image_format 'int8' needs an int8 model, but the "
-                f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
-            )
         packed = pack_test_set(
             data.get(),
             count=cfg.images,
@@ -492,6 +487,11 @@ def generate(
             f"model '{model.source}' uses ops TFLM has no kernel for: "
             f"{', '.join(info.unsupported_ops)}; change the architecture or "
             "export without them"
+        )
+    if cfg.images and cfg.image_format == "int8" and info.input.dtype != "int8":
+        raise ConfigError(
+            f"custom_tinyml_image_format 'int8' needs an int8 model, but the "
+            f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
         )
     report = _verify_cached(model, info, cfg, data, cache_dir, log)
     files, arena, labels, images = render_all(cfg, model, info, report, data, stem)

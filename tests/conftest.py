@@ -157,3 +157,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite tests/golden/ from the current generator output",
     )
+
+
+def _register_hypothesis_profiles() -> None:
+    """'ci' (default): derandomized, no example database; 'long': more examples.
+
+    Select with TINYML_FUZZ_PROFILE. Registered here so that every test module gets
+    the same settings whatever the collection order (and no .hypothesis folder).
+    """
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # the fuzz tests skip without hypothesis
+        return
+    settings.register_profile(
+        "ci",
+        derandomize=True,
+        database=None,
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.register_profile(
+        "long",
+        derandomize=False,
+        database=None,
+        max_examples=15_000,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    settings.load_profile(os.environ.get("TINYML_FUZZ_PROFILE", "ci"))
+
+
+_register_hypothesis_profiles()
