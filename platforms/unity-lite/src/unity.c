@@ -81,6 +81,10 @@ int UnityEnd(void) {
   return (int)unity.failures;
 }
 
+// Like Unity (>= 2.5 with GCC), a suite may leave out setUp() and tearDown().
+__attribute__((weak)) void setUp(void) {}
+__attribute__((weak)) void tearDown(void) {}
+
 void UnityDefaultTestRun(UnityTestFunction func, const char* name, int line) {
   unity.current_test = name;
   unity.current_failed = 0;
