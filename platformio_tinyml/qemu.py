@@ -120,7 +120,11 @@ def _require_tool(name: str, package: str) -> str:
 
 
 def run_firmware(
-    elf: Path, *, timeout: float = 120.0, extra_args: Sequence[str] = ()
+    elf: Path,
+    *,
+    timeout: float = 120.0,
+    extra_args: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> QemuRun:
     """Run ``elf`` in QEMU mps2-an500 until it exits.
 
@@ -128,6 +132,7 @@ def run_firmware(
         elf: A firmware image built for the ``tinyml-qemu-m7`` platform.
         timeout: Seconds before QEMU is killed.
         extra_args: More QEMU arguments (e.g. ``-icount shift=0``, ``-plugin ...``).
+        cwd: where files the firmware opens through semihosting land.
 
     Returns:
         QEMU's exit status (``main()``'s return value; 99 for a HardFault) and the
@@ -152,6 +157,7 @@ def run_firmware(
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )
     except subprocess.TimeoutExpired as exc:
         raise QemuError(

@@ -3,6 +3,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 from SCons.Script import AlwaysBuild, Default, DefaultEnvironment
 
@@ -104,12 +105,43 @@ target_size = env.Alias(
 AlwaysBuild(target_size)
 
 # --- Target: exec (run in QEMU; main()'s return value is the exit status) ---
-QEMU_CMD = (
-    f"timeout {QEMU_TIMEOUT_S} qemu-system-arm -M mps2-an500 -nographic -monitor none "
-    "-serial null -semihosting-config enable=on,target=native -kernel $SOURCE"
-)
+# Runs in $BUILD_DIR, so files the firmware writes through semihosting land there;
+# an LCD framebuffer dump (tinyml_framebuffer.bin) is also converted to PNG.
+FRAMEBUFFER_DUMP = "tinyml_framebuffer.bin"
+
+
+def _exec(target, source, env):
+    try:
+        from platformio_tinyml.errors import TinyMLError
+        from platformio_tinyml.framebuffer import framebuffer_to_png
+        from platformio_tinyml.qemu import run_firmware
+    except ImportError as exc:
+        sys.stderr.write(
+            f"Error: platformio_tinyml is not importable from '{sys.executable}' "
+            f"({exc}); install it with: {sys.executable} -m pip install "
+            "platformio-tinyml\n"
+        )
+        return 1
+    build_dir = env.subst("$BUILD_DIR")
+    dump = os.path.join(build_dir, FRAMEBUFFER_DUMP)
+    if os.path.exists(dump):
+        os.remove(dump)
+    try:
+        run = run_firmware(str(source[0]), timeout=float(QEMU_TIMEOUT_S), cwd=build_dir)
+        sys.stdout.write(run.stdout)
+        if os.path.exists(dump):
+            png = framebuffer_to_png(Path(dump), Path(dump[: -len(".bin")] + ".png"))
+            print(f"Framebuffer: {png}")
+    except TinyMLError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return 1
+    if run.returncode != 0:
+        sys.stderr.write(f"Error: the firmware exited with {run.returncode}\n")
+    return run.returncode
+
+
 exec_target = env.Alias(
-    "exec", target_elf, env.VerboseAction(QEMU_CMD, "Running $SOURCE in QEMU")
+    "exec", target_elf, env.VerboseAction(_exec, "Running $SOURCE in QEMU")
 )
 AlwaysBuild(exec_target)
 
