@@ -143,7 +143,7 @@ def run_firmware(
         QemuError: The ELF is missing or the firmware ran past ``timeout``.
     """
     _require_tool(QEMU, "qemu-system-arm")
-    elf = Path(elf)
+    elf = Path(elf).resolve()  # QEMU may run in another directory (cwd)
     if not elf.is_file():
         raise QemuError(
             f"firmware '{elf}' does not exist; build it with 'pio run' first"

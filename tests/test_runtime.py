@@ -30,6 +30,8 @@ TFLM_FREE_SOURCES = sorted(
         *(REPO / "src" / "boards" / "mps2_an500").glob("*.cpp"),
     ]
 )
+# The QEMU board backend includes the platform's clock header.
+QEMU_STARTUP = REPO / "platforms" / "qemu_mps2_an500" / "startup"
 STRICT = [
     "-std=c++17",
     "-Wall",
@@ -44,7 +46,16 @@ M7 = ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]
 
 def _compile(compiler: str, flags: list[str], source: Path, out: Path) -> None:
     proc = subprocess.run(
-        [compiler, *flags, f"-I{REPO / 'include'}", "-c", str(source), "-o", str(out)],
+        [
+            compiler,
+            *flags,
+            f"-I{REPO / 'include'}",
+            f"-I{QEMU_STARTUP}",
+            "-c",
+            str(source),
+            "-o",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// TensorFlow Lite Micro platform hooks for the emulated Cortex-M7 (QEMU mps2-an500):
-// logging through semihosting stdio and a deterministic SysTick time base.
-// DWT CYCCNT is not emulated by QEMU, so TFLM's cortex_m_generic timer would read 0.
+// TensorFlow Lite Micro platform hooks for the emulated Cortex-M7 (QEMU
+// mps2-an500): logging through semihosting stdio and the SysTick time base of
+// tinyml_qemu_clock.h (QEMU has no DWT cycle counter).
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+
+#include "tinyml_qemu_clock.h"
 
 extern "C" void DebugLog(const char* format, va_list args) {
 #ifndef TF_LITE_STRIP_ERROR_STRINGS
@@ -28,36 +30,10 @@ extern "C" int DebugVsnprintf(char* buffer, size_t buf_size, const char* format,
 #endif
 }
 
-namespace {
-
-volatile uint32_t* const kSystCsr = reinterpret_cast<volatile uint32_t*>(0xE000E010);
-volatile uint32_t* const kSystRvr = reinterpret_cast<volatile uint32_t*>(0xE000E014);
-volatile uint32_t* const kSystCvr = reinterpret_cast<volatile uint32_t*>(0xE000E018);
-constexpr uint32_t kSysTickMask = 0x00FFFFFFu;
-
-bool g_systick_started = false;
-uint32_t g_high = 0;      // software extension of the 24-bit down counter
-uint32_t g_last_low = 0;  // last elapsed-tick value within the current period
-
-}  // namespace
-
 namespace tflite {
 
-// SysTick runs from the 25 MHz SYSCLK. Under `-icount shift=0` one tick is exactly
-// 40 guest instructions, so timings are deterministic.
-uint32_t ticks_per_second() { return 25000000u; }
+uint32_t ticks_per_second() { return TINYML_QEMU_TICKS_PER_SECOND; }
 
-uint32_t GetCurrentTimeTicks() {
-  if (!g_systick_started) {
-    *kSystRvr = kSysTickMask;
-    *kSystCvr = 0;
-    *kSystCsr = 5;  // processor clock, enabled, no interrupt
-    g_systick_started = true;
-  }
-  const uint32_t low = kSysTickMask - (*kSystCvr & kSysTickMask);
-  if (low < g_last_low) g_high += kSysTickMask + 1u;  // wrapped since the last call
-  g_last_low = low;
-  return g_high + low;
-}
+uint32_t GetCurrentTimeTicks() { return tinyml_qemu_ticks(); }
 
 }  // namespace tflite
