@@ -148,6 +148,25 @@ void UnityAssertEqualString(const char* expected, const char* actual,
 #define TEST_ASSERT_LESS_OR_EQUAL(threshold, actual)              \
   UnityAssertCompare((UNITY_INT)(threshold), (UNITY_INT)(actual), \
                      UNITY_LESS_OR_EQUAL, NULL, __LINE__)
+#define TEST_ASSERT_EQUAL_MESSAGE(expected, actual, message) \
+  TEST_ASSERT_EQUAL_INT_MESSAGE(expected, actual, message)
+/* Typed comparisons: in Unity these differ only in how values are printed. */
+#define TEST_ASSERT_GREATER_THAN_INT(threshold, actual) \
+  TEST_ASSERT_GREATER_THAN(threshold, actual)
+#define TEST_ASSERT_GREATER_THAN_UINT32(threshold, actual) \
+  TEST_ASSERT_GREATER_THAN(threshold, actual)
+#define TEST_ASSERT_LESS_THAN_INT(threshold, actual) \
+  TEST_ASSERT_LESS_THAN(threshold, actual)
+#define TEST_ASSERT_LESS_THAN_UINT32(threshold, actual) \
+  TEST_ASSERT_LESS_THAN(threshold, actual)
+#define TEST_ASSERT_GREATER_OR_EQUAL_INT(threshold, actual) \
+  TEST_ASSERT_GREATER_OR_EQUAL(threshold, actual)
+#define TEST_ASSERT_GREATER_OR_EQUAL_UINT32(threshold, actual) \
+  TEST_ASSERT_GREATER_OR_EQUAL(threshold, actual)
+#define TEST_ASSERT_LESS_OR_EQUAL_INT(threshold, actual) \
+  TEST_ASSERT_LESS_OR_EQUAL(threshold, actual)
+#define TEST_ASSERT_LESS_OR_EQUAL_UINT32(threshold, actual) \
+  TEST_ASSERT_LESS_OR_EQUAL(threshold, actual)
 
 /* --- Arrays and memory --- */
 #define TEST_ASSERT_EQUAL_INT8_ARRAY(expected, actual, count)               \
