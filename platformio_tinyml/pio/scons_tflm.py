@@ -197,8 +197,12 @@ def _compile(env: Any, build: TflmBuild, cpu: Sequence[str], build_dir: str) -> 
         CXXFLAGS=[f for f in base.get("CXXFLAGS", []) if "-std=" not in str(f)]
     )
     base.Append(CXXFLAGS=list(build.cxx_flags), CFLAGS=list(build.c_flags))
-    base.AppendUnique(CPPPATH=[str(p) for p in build.include_dirs])
-    base.Append(CPPDEFINES=list(build.defines))
+    # TFLM sees only its own include dirs and defines: the project's, the board's and
+    # `pio test`'s (PIO_UNIT_TESTING, test/ dirs) would change the command lines and
+    # make SCons rebuild all of TFLM when switching between `pio run` and `pio test`.
+    base.Replace(
+        CPPPATH=[str(p) for p in build.include_dirs], CPPDEFINES=list(build.defines)
+    )
     objects = []
     for group in build.groups:
         genv = base.Clone()
