@@ -11,9 +11,14 @@ the XNNPACK delegate, whose kernels round differently.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -21,7 +26,7 @@ import numpy.typing as npt
 
 from . import _deps
 from .datasets import Dataset
-from .errors import DatasetError, VerificationError
+from .errors import DatasetError, ModelError, VerificationError
 from .preprocessing import to_model_input
 from .quantization import read_io_specs, validate_tflite
 
@@ -92,9 +97,70 @@ def _make_interpreter(model: bytes, arena_size: int) -> Any:
         ) from exc
 
 
+# Loads a model in TFLM and invokes it once on zeros; run in a child process.
+_PROBE = """
+import sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+data = open(sys.argv[1], "rb").read()
+try:
+    it = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
+    d = it.get_input_details(0)
+    it.set_input(np.zeros(d["shape"], dtype=d["dtype"]), 0)
+    it.invoke()
+except Exception:
+    sys.exit(3)  # a Python-level refusal: reported properly in-process
+"""
+_PROBED: set[str] = set()
+
+
+def probe_in_child(model: bytes, source: str = "model") -> None:
+    """Load and invoke ``model`` once in a child process before trusting it in-process.
+
+    TFLM's C++ code can crash the whole process on a damaged flatbuffer that passes
+    the schema checks; in a child, that crash becomes a one-line ModelError.
+
+    Raises:
+        ModelError: the TFLM interpreter crashed on the model.
+        VerificationError: the probe did not finish in time.
+    """
+    key = hashlib.sha256(model).hexdigest()
+    if key in _PROBED:
+        return
+    package_root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(package_root), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    with tempfile.TemporaryDirectory(prefix="tinyml-probe-") as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(model)
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", _PROBE, str(path), str(_MEASURE_ARENA)],
+                env=env,
+                capture_output=True,
+                timeout=300,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise VerificationError(
+                f"loading '{source}' in the TFLM interpreter did not finish in 300 s; "
+                "check that the file is a valid .tflite model"
+            ) from exc
+    if proc.returncode < 0 or proc.returncode >= 128:
+        code = -proc.returncode if proc.returncode < 0 else proc.returncode - 128
+        raise ModelError(
+            f"'{source}' crashed the TFLM interpreter (signal {code}); the file is "
+            "damaged: regenerate or download it again"
+        )
+    _PROBED.add(key)
+
+
 def _new_interpreter(model: bytes, arena_size: int = _MEASURE_ARENA) -> Any:
     """Build an interpreter; TFLM refusals become VerificationError naming the op."""
     validate_tflite(model)
+    probe_in_child(model)
     try:
         interpreter, _log = _deps.capture_native_output(
             lambda: _make_interpreter(model, arena_size)

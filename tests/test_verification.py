@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,34 @@ def test_unsupported_op_is_named(topk_model: bytes) -> None:
 def test_not_a_model() -> None:
     with pytest.raises(ModelError, match="not a TFLite flatbuffer"):
         measure_arena(b"hello world, not a model")
+
+
+def _damaged_model() -> bytes:
+    """A byte-mutated tiny model that passes the schema checks but aborts TFLM.
+
+    Seed 42 of 1-8 random byte writes into tests/data/tiny_cnn_int8.tflite: found by
+    fuzzing; TFLM's C++ code aborts (SIGABRT) while loading it.
+    """
+    import random
+
+    data = bytearray(
+        (Path(__file__).parent / "data" / "tiny_cnn_int8.tflite").read_bytes()
+    )
+    rng = random.Random(42)
+    for _ in range(rng.randint(1, 8)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    return bytes(data)
+
+
+@pytest.mark.tflm
+def test_a_model_that_crashes_tflm_is_a_one_line_error() -> None:
+    from platformio_tinyml.errors import TinyMLError
+    from platformio_tinyml.model_info import read_model
+    from platformio_tinyml.verification import measure_arena
+
+    pytest.importorskip("tflite_micro", reason="needs the TFLM interpreter")
+    damaged = _damaged_model()
+    read_model(damaged)  # passes the schema checks
+    with pytest.raises(TinyMLError) as info:
+        measure_arena(damaged)  # would kill this process without the child probe
+    assert "\n" not in str(info.value)
