@@ -13,6 +13,8 @@
 
 #if defined(__ZEPHYR__)
 #include <zephyr/kernel.h>
+#elif defined(TINYML_QEMU_MPS2_AN500)
+#include "tinyml_qemu_clock.h"  // from the emulated platform's startup files
 #elif !defined(__arm__)
 #include <chrono>
 #endif
@@ -38,7 +40,7 @@ extern "C" int DebugVsnprintf(char* buffer, size_t buf_size, const char* format,
 #endif
 }
 
-#if defined(__arm__) && !defined(__ZEPHYR__)
+#if defined(__arm__) && !defined(__ZEPHYR__) && !defined(TINYML_QEMU_MPS2_AN500)
 // CMSIS's core clock variable, defined by the vendor's system file (stm32cube).
 extern "C" uint32_t SystemCoreClock __attribute__((weak));
 #endif
@@ -49,6 +51,11 @@ namespace tflite {
 
 uint32_t ticks_per_second() { return sys_clock_hw_cycles_per_sec(); }
 uint32_t GetCurrentTimeTicks() { return k_cycle_get_32(); }
+
+#elif defined(TINYML_QEMU_MPS2_AN500)
+
+uint32_t ticks_per_second() { return TINYML_QEMU_TICKS_PER_SECOND; }
+uint32_t GetCurrentTimeTicks() { return tinyml_qemu_ticks(); }
 
 #elif defined(__arm__)
 
@@ -95,4 +102,4 @@ uint32_t GetCurrentTimeTicks() {
 
 }  // namespace tflite
 
-#endif  // TINYML_HAVE_TFLM && !TINYML_PLATFORM_TFLM_HOOKS
+#endif  // TINYML_HAVE_TFLM

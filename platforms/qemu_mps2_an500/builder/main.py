@@ -72,7 +72,7 @@ env.Append(
         "-fno-exceptions",
         "-fno-threadsafe-statics",
     ],
-    CPPDEFINES=["TINYML_QEMU_MPS2_AN500", "TINYML_PLATFORM_TFLM_HOOKS"],
+    CPPDEFINES=["TINYML_QEMU_MPS2_AN500"],
     CPPPATH=[STARTUP_DIR],
     LINKFLAGS=CPU
     + [
