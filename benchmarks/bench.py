@@ -378,30 +378,11 @@ def model_plans(quick: bool) -> list[ModelPlan]:
     return plans
 
 
-def test_subset(dataset: Any, samples: int, seed: int = 1) -> Any:
-    """A seeded random sample of the test split (all of it when ``samples`` is 0).
-
-    Taking the first images is not representative: the CIFAR-10 JPEG test split is
-    sorted by class, so its first 2000 images are airplanes and automobiles only.
-    """
-    import dataclasses
-
-    import numpy as np
-
-    total = len(dataset.y_test)
-    if not samples or samples >= total:
-        return dataset
-    index = np.sort(np.random.default_rng(seed).permutation(total)[:samples])
-    return dataclasses.replace(
-        dataset, x_test=dataset.x_test[index], y_test=dataset.y_test[index]
-    )
-
-
 def accuracy(
     plans: Sequence[ModelPlan], cache_dir: Path, *, samples: int
 ) -> list[dict[str, Any]]:
     """Train each zoo model (cached), convert to float32 and int8, run host TFLM."""
-    from platformio_tinyml.datasets import load_dataset
+    from platformio_tinyml.datasets import load_dataset, sample_test_split
     from platformio_tinyml.errors import TinyMLError
     from platformio_tinyml.model_info import read_model
     from platformio_tinyml.quantization import convert_model
@@ -433,7 +414,7 @@ def accuracy(
                     trained.path, quantization=quant, dataset=dataset
                 )
                 info = read_model(tflite, source=plan.name)
-                subset = test_subset(dataset, samples)
+                subset = sample_test_split(dataset, samples)
                 row[quant] = {
                     "bytes": len(tflite),
                     "tflm_accuracy": evaluate_accuracy(tflite, subset),

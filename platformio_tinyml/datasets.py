@@ -15,6 +15,7 @@ Sources are resolved in a fixed order without decoding anything, so
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import importlib.util
@@ -624,3 +625,19 @@ _LOADERS: dict[tuple[str, str], _Loader] = {
     ("cifar10", "keras_download"): _load_cifar_keras,
     ("folder", "folder"): _load_folder,
 }
+
+
+def sample_test_split(dataset: Dataset, samples: int, seed: int = 1) -> Dataset:
+    """A seeded random sample of the test split (the whole split when ``samples`` is 0).
+
+    Taking the first images is not representative: the CIFAR-10 JPEG test split is
+    sorted by class, so its first 2000 images are airplanes and automobiles only.
+    The sample keeps the split's order.
+    """
+    total = len(dataset.y_test)
+    if samples <= 0 or samples >= total:
+        return dataset
+    index = np.sort(np.random.default_rng(seed).permutation(total)[:samples])
+    return dataclasses.replace(
+        dataset, x_test=dataset.x_test[index], y_test=dataset.y_test[index]
+    )

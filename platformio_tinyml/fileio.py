@@ -58,6 +58,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             "make the directory writable or choose another output directory"
         ) from exc
     try:
+        # mkstemp creates 0600; give the file the mode a plain open() would.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
             fp.flush()
@@ -72,6 +74,12 @@ def write_atomic(path: Path, data: bytes) -> None:
                 "free disk space or make the directory writable"
             ) from exc
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -92,7 +92,7 @@ def collect_report_data(
     budget: MemoryBudget | None = None,
 ) -> ReportData:
     """Run the cached pipeline, then classify test images with the host TFLM."""
-    from .datasets import load_dataset
+    from .datasets import load_dataset, sample_test_split
     from .images import select_test_images
     from .model_info import read_model
     from .pipeline import generate, resolve_paths
@@ -112,9 +112,8 @@ def collect_report_data(
     )
     count = min(max(cfg.images, 1), _GRID_MAX, len(dataset.x_test))
     images, labels = select_test_images(dataset, count, seed=cfg.seed)
-    samples = len(dataset.x_test) if cfg.verify_samples == 0 else cfg.verify_samples
-    samples = min(samples, len(dataset.x_test))
-    x_eval, y_eval = dataset.x_test[:samples], dataset.y_test[:samples]
+    sample = sample_test_split(dataset, cfg.verify_samples)
+    x_eval, y_eval = sample.x_test, sample.y_test
 
     def predict(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
         inputs = to_model_input(

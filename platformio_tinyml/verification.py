@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _deps
-from .datasets import Dataset
+from .datasets import Dataset, sample_test_split
 from .errors import DatasetError, ModelError, VerificationError
 from .preprocessing import to_model_input
 from .quantization import read_io_specs, validate_tflite
@@ -323,8 +323,8 @@ def model_inputs(model: bytes, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[Any
 
 
 def _test_subset(dataset: Dataset, samples: int) -> tuple[Any, Any]:
-    n = len(dataset.x_test) if samples <= 0 else min(samples, len(dataset.x_test))
-    return dataset.x_test[:n], dataset.y_test[:n]
+    subset = sample_test_split(dataset, samples)
+    return subset.x_test, subset.y_test
 
 
 def _check_dataset(model: bytes, dataset: Dataset) -> None:

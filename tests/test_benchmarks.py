@@ -6,13 +6,10 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pytest
 
 from platformio_tinyml.boards import BOARDS
@@ -128,27 +125,6 @@ def test_example_models_read_each_examples_board_and_model() -> None:
     by_name = {ex["example"]: ex for ex in examples}
     if "mnist_disco_f746ng" in by_name:
         assert by_name["mnist_disco_f746ng"]["board"] == "disco_f746ng"
-
-
-@dataclass(frozen=True)
-class _Split:
-    x_test: npt.NDArray[np.int64]
-    y_test: npt.NDArray[np.int64]
-
-
-def test_test_subset_samples_every_class_of_a_sorted_split() -> None:
-    # Like the CIFAR-10 JPEG test split: 10 classes x 1000 images, sorted by class.
-    labels = np.repeat(np.arange(10, dtype=np.int64), 1000)
-    split = _Split(np.arange(10_000, dtype=np.int64), labels)
-    subset = bench.test_subset(split, 2000)
-    assert len(subset.y_test) == 2000
-    counts = np.bincount(subset.y_test, minlength=10)
-    assert counts.min() > 150, counts  # the first 2000 would hold 2 classes only
-    # Images stay paired with their labels (each "image" is its index).
-    assert np.array_equal(labels[subset.x_test], subset.y_test)
-    assert bench.test_subset(split, 0) is split
-    again = bench.test_subset(split, 2000)
-    assert np.array_equal(again.y_test, subset.y_test)  # seeded
 
 
 # --- Rendering -----------------------------------------------------------------------

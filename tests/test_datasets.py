@@ -288,3 +288,34 @@ def test_offline_without_any_local_mnist_names_the_fix(
     monkeypatch.setattr(socket, "create_connection", no_network)
     with pytest.raises(DatasetError, match="TINYML_DATASETS_DIR"):
         load_dataset("mnist")
+
+
+def test_sample_test_split_covers_every_class_of_a_sorted_split() -> None:
+    from platformio_tinyml.datasets import Dataset, sample_test_split
+
+    # Like the CIFAR-10 JPEG test split: 10 classes x 1000 images, sorted by class.
+    labels = np.repeat(np.arange(10, dtype=np.int64), 1000)
+    index = np.arange(10_000)
+    # Each "image" stores its own index in two pixels (high byte, low byte).
+    images = np.stack([index >> 8, index & 0xFF], axis=1).astype(np.uint8)
+    images = images.reshape(-1, 1, 1, 2)
+    split = Dataset(
+        "sorted",
+        images[:1],
+        labels[:1],
+        images,
+        labels,
+        tuple(str(i) for i in range(10)),
+        "sorted test split",
+        "fp",
+    )
+    subset = sample_test_split(split, 2000)
+    assert len(subset.y_test) == 2000
+    counts = np.bincount(subset.y_test, minlength=10)
+    assert counts.min() > 150, counts  # the first 2000 would hold 2 classes only
+    picked = subset.x_test[:, 0, 0, 0].astype(int) * 256 + subset.x_test[:, 0, 0, 1]
+    assert np.array_equal(labels[picked], subset.y_test)  # images keep their labels
+    assert np.all(np.diff(picked) > 0)  # the split's order is kept
+    assert sample_test_split(split, 0) is split
+    again = sample_test_split(split, 2000)
+    assert np.array_equal(again.y_test, subset.y_test)  # seeded

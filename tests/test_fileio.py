@@ -137,3 +137,12 @@ def test_file_lock_timeout_is_a_user_error(tmp_path: Path) -> None:
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
         ).stdout
     assert "timed out" in out and "another build holds it" in out
+
+
+def test_written_files_get_the_usual_mode(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "out.h", b"x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "out.h").stat().st_mode & 0o777 == 0o644
