@@ -65,6 +65,17 @@ ARCHITECTURES: dict[str, Architecture] = {
             "Dropout(0.4), Dense(10): ~7.3M MACs, >99% on MNIST",
         ),
         Architecture(
+            "mnist_lenet5",
+            (28, 28, 1),
+            10,
+            "mnist",
+            5,
+            64,
+            "classic LeNet-5 (LeCun 1998): Conv 5x5 6, MaxPool, Conv 5x5 16, MaxPool, "
+            "Dense(120), Dense(84), Dense(10): ~0.4M MACs, ~62k parameters (fits a "
+            "1 MB-flash STM32F746 with room to spare)",
+        ),
+        Architecture(
             "cifar10_cnn",
             (32, 32, 3),
             10,
@@ -151,6 +162,18 @@ def _mnist_lenet(keras: Any, x: Any, classes: int) -> Any:
     return layers.Dense(classes, activation="softmax")(x)
 
 
+def _mnist_lenet5(keras: Any, x: Any, classes: int) -> Any:
+    layers = keras.layers
+    x = layers.Conv2D(6, 5, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D(pool_size=2)(x)
+    x = layers.Conv2D(16, 5, padding="valid", activation="relu")(x)
+    x = layers.MaxPooling2D(pool_size=2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(120, activation="relu")(x)
+    x = layers.Dense(84, activation="relu")(x)
+    return layers.Dense(classes, activation="softmax")(x)
+
+
 def _cifar10_cnn(keras: Any, x: Any, classes: int) -> Any:
     layers = keras.layers
     for filters in (16, 32, 64):
@@ -199,6 +222,7 @@ def _cifar10_resnet8(keras: Any, x: Any, classes: int) -> Any:
 _BUILDERS: dict[str, Callable[[Any, Any, int], Any]] = {
     "mnist_dense": _mnist_dense,
     "mnist_lenet": _mnist_lenet,
+    "mnist_lenet5": _mnist_lenet5,
     "cifar10_cnn": _cifar10_cnn,
     "cifar10_resnet8": _cifar10_resnet8,
 }

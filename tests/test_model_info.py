@@ -170,6 +170,8 @@ def test_tflm_ops_table_matches_the_checkout() -> None:
 KERAS_MACS_EXPECTED = {
     "mnist_dense": 101_632,
     "mnist_lenet": 7_260_672,
+    # conv1 28*28*6*25 + conv2 10*10*16*150 + fc 400*120 + 120*84 + 84*10
+    "mnist_lenet5": 416_520,
     "cifar10_cnn": 2_867_840,
 }
 
@@ -195,6 +197,18 @@ def _keras_model(name: str):  # type: ignore[no-untyped-def]
             layers.Flatten(),
             layers.Dense(1024, activation="relu"),
             layers.Dropout(0.4),
+            layers.Dense(10, "softmax"),
+        ]
+    elif name == "mnist_lenet5":
+        stack = [
+            keras.Input((28, 28, 1), batch_size=1),
+            layers.Conv2D(6, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(16, 5, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(120, activation="relu"),
+            layers.Dense(84, activation="relu"),
             layers.Dense(10, "softmax"),
         ]
     else:
