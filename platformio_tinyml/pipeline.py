@@ -175,7 +175,7 @@ def input_fingerprint(cfg: TinyMLConfig, project_dir: Path) -> str:
     Covers the options, the package version, the model file's bytes when the model is a
     local file, and the dataset's fingerprint (its file's size and mtime, not contents).
     """
-    from .datasets import dataset_fingerprint
+    from .dataset_sources import dataset_fingerprint
 
     cfg = resolve_paths(cfg, project_dir)
     parts = [__version__, cfg.fingerprint()]

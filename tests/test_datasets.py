@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from platformio_tinyml import datasets
+from platformio_tinyml import dataset_sources, datasets
 from platformio_tinyml.datasets import (
     CIFAR10_CLASSES,
     dataset_fingerprint,
@@ -283,7 +283,7 @@ def test_offline_without_any_local_mnist_names_the_fix(
     def no_network(*args: object, **kwargs: object) -> None:
         raise OSError("network is unreachable (test)")
 
-    monkeypatch.setattr(datasets, "embedded_mnist_path", lambda: None)
+    monkeypatch.setattr(dataset_sources, "embedded_mnist_path", lambda: None)
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
     with pytest.raises(DatasetError, match="TINYML_DATASETS_DIR"):

@@ -368,10 +368,10 @@ _NEEDS_MNIST = {"model-input-shape-vs-dataset"}
 
 
 def _mnist_available() -> bool:
-    from platformio_tinyml.datasets import _resolve
+    from platformio_tinyml.dataset_sources import resolve_source
 
     try:
-        return _resolve("mnist", None).kind != "keras_download"
+        return resolve_source("mnist", None).kind != "keras_download"
     except TinyMLError:
         return False
 
