@@ -1,5 +1,6 @@
-// Host program for the PlatformIO integration tests: prints the embedded model's
-// size and the first packed 1bpp test image as ASCII art ('#' = 1, '.' = 0).
+// Host program for the PlatformIO integration tests: prints the embedded
+// model's size and the first packed 1bpp test image as ASCII art ('#' = 1, '.'
+// = 0).
 #include <cstdio>
 
 #include "app.h"
