@@ -16,7 +16,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import TinyMLError
 from .plan import (
@@ -35,6 +35,9 @@ from .plan import (
     summary_lines,
     write_stamp,
 )
+
+if TYPE_CHECKING:
+    from ..tflm_sources import TflmTree
 
 PREFIX = "[tinyml]"
 _GUARD = "TINYML_CONFIGURED_ENVS"
@@ -180,20 +183,23 @@ def _budget(plan: GenerationPlan, stamp: Stamp) -> BudgetReport | None:
     )
 
 
-def _tflm_dir(plan: GenerationPlan) -> Path | None:
-    if plan.tflm_dir is None:
-        return None
+def _tflm_tree(plan: GenerationPlan) -> TflmTree | None:
+    """The TFLM sources to build, per custom_tinyml_tflm / custom_tinyml_tflm_dir."""
     from ..tflm_sources import locate_tflm
 
-    # Checks the checkout and its third-party downloads; names what is missing.
-    tree = locate_tflm(plan.tflm_dir)
-    if tree is None:
+    if plan.config.tflm == "off":
         return None
-    tflm_dir = tree.root
     if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
-        _info(f"TFLM sources at '{tflm_dir}' ignored: this version cannot build them")
         return None
-    return tflm_dir
+    if plan.tflm_dir is not None:
+        # Checks the checkout and its third-party downloads; names what is missing.
+        return locate_tflm(plan.tflm_dir)
+    if plan.config.tflm == "download":
+        from .scons_tflm import install_tflm
+
+        _info("Installing the pinned TFLM sources (PlatformIO package manager)")
+        return install_tflm(plan.workspace_dir / "tinyml" / "deps")
+    return None
 
 
 # --- Applying the plan ---------------------------------------------------------------
@@ -205,11 +211,11 @@ def _wire(
     plan: GenerationPlan,
     stamp: Stamp | None,
     *,
-    tflm_dir: Path | None,
+    tflm: TflmTree | None,
     build: bool,
 ) -> None:
     board_id = plan.board.board_id if plan.board else None
-    env.Replace(SRC_FILTER=library_src_filter(board_id, have_tflm=tflm_dir is not None))
+    env.Replace(SRC_FILTER=library_src_filter(board_id, have_tflm=tflm is not None))
     envs = [env] + ([projenv] if projenv is not None and projenv is not env else [])
     if plan.generated_src.is_dir():
         for target in envs:
@@ -219,9 +225,9 @@ def _wire(
     env.BuildSources(
         str(plan.generated_build),
         str(plan.generated_src),
-        generated_src_filter(stamp, plan.generated_src, have_tflm=tflm_dir is not None),
+        generated_src_filter(stamp, plan.generated_src, have_tflm=tflm is not None),
     )
-    if tflm_dir is not None:
+    if tflm is not None:
         # Also defines TINYML_HAVE_TFLM=1 on env, projenv and the global env.
         from . import scons_tflm
 
@@ -231,7 +237,7 @@ def _wire(
         scons_tflm.build_tflm(
             env,
             projenv,
-            tflm_dir,
+            tflm,
             stamp.summary.ops,
             cpu,
             kernels=plan.config.kernels,
@@ -274,11 +280,11 @@ def _configure(env: Any, global_env: Any) -> None:
     pioenv = env.subst("$PIOENV")
     plan, _ = _make_plan(env, pioenv)
     projenv = _projenv()
-    tflm_dir = _tflm_dir(plan)
+    tflm = _tflm_tree(plan)
 
     if env.IsIntegrationDump():
         # IDE service stage: never train or generate; only expose existing outputs.
-        _wire(env, projenv, plan, read_stamp(plan), tflm_dir=tflm_dir, build=False)
+        _wire(env, projenv, plan, read_stamp(plan), tflm=tflm, build=False)
         return
 
     reason = stale_reason(plan)
@@ -300,5 +306,5 @@ def _configure(env: Any, global_env: Any) -> None:
             )
         _budget(plan, stamp)
         _info(f"Up to date: '{stamp.summary.stem}' for env:{pioenv}")
-    _wire(env, projenv, plan, stamp, tflm_dir=tflm_dir, build=True)
+    _wire(env, projenv, plan, stamp, tflm=tflm, build=True)
     _add_report_target(global_env, plan)

@@ -114,3 +114,39 @@ def test_resolve_kernels(tmp_path: Path) -> None:
     assert resolve_kernels("Reference", m7, tree) == "reference"
     with pytest.raises(ConfigError, match="custom_tinyml_kernels 'fast'"):
         resolve_kernels("fast", m7, tree)
+
+
+def test_tflm_option_selects_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """custom_tinyml_tflm: off never builds; download installs when none is named."""
+    from platformio_tinyml.pio import scons, scons_tflm
+    from platformio_tinyml.pio.plan import plan_generation
+
+    monkeypatch.delenv("TINYML_TFLM_DIR", raising=False)
+    installed: list[Path] = []
+    fake_tree = object()
+
+    def fake_install(deps_dir: Path) -> object:  # the network boundary
+        installed.append(deps_dir)
+        return fake_tree
+
+    monkeypatch.setattr(scons_tflm, "install_tflm", fake_install)
+
+    def plan(**options: str):  # type: ignore[no-untyped-def]
+        values = {f"custom_tinyml_{k}": v for k, v in options.items()}
+        return plan_generation(
+            values,
+            project_dir=tmp_path,
+            build_dir=tmp_path / "build",
+            workspace_dir=tmp_path / "ws",
+            env_name="e",
+            board=None,
+            fingerprint=lambda *_: "x",
+        )
+
+    assert scons._tflm_tree(plan()) is None  # local, nothing named
+    assert scons._tflm_tree(plan(tflm="off")) is None
+    assert installed == []
+    assert scons._tflm_tree(plan(tflm="download")) is fake_tree
+    assert installed == [tmp_path / "ws" / "tinyml" / "deps"]
