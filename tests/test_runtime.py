@@ -105,23 +105,18 @@ def test_classifier_compiles_to_nothing_without_tflm(tmp_path: Path) -> None:
 @pytest.mark.compiler
 @pytest.mark.tflm_sources
 def test_classifier_compiles_with_tflm_headers(tmp_path: Path) -> None:
-    tflm = os.environ.get("TINYML_TFLM_DIR")
-    if not tflm or not Path(tflm, "tensorflow", "lite", "micro").is_dir():
-        pytest.skip("TINYML_TFLM_DIR does not point at a tflite-micro checkout")
-    downloads = Path(tflm, "tensorflow", "lite", "micro", "tools", "make", "downloads")
-    if not (downloads / "flatbuffers" / "include").is_dir():
-        pytest.skip(
-            f"flatbuffers headers missing under '{downloads}' (run TFLM's "
-            "download scripts)"
-        )
+    from platformio_tinyml.errors import TinyMLError
+    from platformio_tinyml.tflm_sources import locate_tflm
+
+    try:
+        tree = locate_tflm(None)
+    except TinyMLError as exc:
+        pytest.skip(f"tflite-micro sources unusable: {exc}")
+    if tree is None:
+        pytest.skip("no tflite-micro checkout at $TINYML_TFLM_DIR or the default place")
     system = [
         f"-isystem{p}"
-        for p in (
-            Path(tflm),
-            downloads / "flatbuffers" / "include",
-            downloads / "gemmlowp",
-            downloads / "ruy",
-        )
+        for p in (tree.root, tree.flatbuffers / "include", tree.gemmlowp, tree.ruy)
     ]
     flags = STRICT + ["-DTINYML_HAVE_TFLM=1", *system]
     flags.remove("-pedantic")  # TFLM headers use GNU extensions
