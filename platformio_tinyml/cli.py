@@ -23,15 +23,6 @@ from .errors import TinyMLError
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _dataset_options(config_args: argparse.Namespace) -> dict[str, str]:
-    raw: dict[str, str] = {}
-    if getattr(config_args, "dataset", None):
-        raw["dataset"] = config_args.dataset
-    if getattr(config_args, "datasets_dir", None):
-        raw["datasets_dir"] = config_args.datasets_dir
-    return raw
-
-
 def _log(message: str) -> None:
     print(f"[tinyml] {message}", file=sys.stderr, flush=True)
 
@@ -40,6 +31,18 @@ def _config(args: argparse.Namespace, **raw: Any) -> TinyMLConfig:
     """Build a TinyMLConfig from a subcommand's own flags (strings, one schema)."""
     values = {k: str(v) for k, v in raw.items() if v is not None}
     return parse_options(values, source="the command line")
+
+
+def _all_options(args: argparse.Namespace) -> TinyMLConfig:
+    """A config file (--config/--env) overlaid with the --<option> flags."""
+    raw: dict[str, str] = {}
+    if args.config:
+        raw.update(load_config_file(Path(args.config), env=args.env))
+    for option in OPTIONS:
+        value = getattr(args, "opt_" + option.name, None)
+        if value is not None:
+            raw[option.name] = value
+    return parse_options(raw, source=args.config or "the command line")
 
 
 def _cache_dir(args: argparse.Namespace) -> Path:
@@ -206,14 +209,7 @@ def _cmd_hex(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .pipeline import generate
 
-    raw: dict[str, str] = {}
-    if args.config:
-        raw.update(load_config_file(Path(args.config), env=args.env))
-    for option in OPTIONS:
-        value = getattr(args, "opt_" + option.name, None)
-        if value is not None:
-            raw[option.name] = value
-    cfg = parse_options(raw, source=args.config or "the command line")
+    cfg = _all_options(args)
     result = generate(cfg, Path(args.out_dir), cache_dir=_cache_dir(args), log=_log)
     print(result.summary())
     return 0
@@ -225,14 +221,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    raw: dict[str, str] = {}
-    if args.config:
-        raw.update(load_config_file(Path(args.config), env=args.env))
-    for option in OPTIONS:
-        value = getattr(args, "opt_" + option.name, None)
-        if value is not None:
-            raw[option.name] = value
-    cfg = parse_options(raw, source=args.config or "the command line")
+    cfg = _all_options(args)
     budget = None
     if args.board:
         from .boards import board_spec
