@@ -252,8 +252,23 @@ def _add_report_target(global_env: Any, plan: GenerationPlan) -> None:
     def write(target: Any, source: Any, env: Any) -> int:
         try:
             report = importlib.import_module("platformio_tinyml.report")
+            budget = None
+            stamp = read_stamp(plan)
+            board = plan.board
+            if board is not None and board.flash_bytes and stamp is not None:
+                budget = report.estimate_budget(
+                    board.board_id,
+                    board.flash_bytes,
+                    board.ram_bytes,
+                    stamp.summary.model_bytes,
+                    stamp.summary.arena_size,
+                )
             path = report.write_report(
-                plan.config, plan.report_dir, cache_dir=plan.cache_dir
+                plan.config,
+                plan.report_dir,
+                cache_dir=plan.cache_dir,
+                base_dir=plan.project_dir,
+                budget=budget,
             )
         except TinyMLError as exc:
             sys.stderr.write(f"{PREFIX} error: {exc}\n")

@@ -254,3 +254,21 @@ def test_hostgcc_exec_target_runs_plain_program(
     assert "hello from hostgcc" in run.stdout
     assert shutil.which("g++")
     assert subprocess.run([str(plain / ".pio/build/host/program")]).returncode == 0
+
+
+# --- the tinyml-report target --------------------------------------------------------
+
+
+def test_report_target_writes_html(session_project: SessionProject) -> None:
+    pytest.importorskip("matplotlib", reason="the report needs the [report] extra")
+    from PIL import Image
+
+    run = session_project.run("run", "-e", "host", "-t", "tinyml-report")
+    assert_ok(run)
+    report = session_project.path / ".pio" / "build" / "host" / "tinyml" / "report"
+    html = (report / "report.html").read_text()
+    for name in ("images.png", "confusion.png", "layers.png"):
+        assert f'src="{name}"' in html
+        with Image.open(report / name) as img:
+            img.load()
+            assert img.format == "PNG"
