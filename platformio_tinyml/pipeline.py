@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -49,12 +49,10 @@ def _quiet(_message: str) -> None:
 class ModelStage:
     """A model ready for code generation: .tflite bytes and facts about it."""
 
-    name: str
     tflite: bytes
     tflite_path: Path
     source: str
     float_accuracy: float | None
-    dataset: Dataset | None = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -235,11 +233,17 @@ def _convert_cached(
     log: Log,
 ) -> tuple[bytes, Path]:
     """Convert a Keras/SavedModel source to .tflite bytes, cached by every input."""
+    from .dataset_sources import dataset_fingerprint
     from .quantization import convert_model
 
     key_parts = [__version__, source_id, cfg.quantization]
     if cfg.quantization == "int8":
-        key_parts += [str(cfg.representative_samples), str(cfg.seed), cfg.dataset]
+        # The calibration data's identity, not its name: a new mnist.npz recalibrates.
+        key_parts += [
+            str(cfg.representative_samples),
+            str(cfg.seed),
+            dataset_fingerprint(cfg.dataset, cfg.datasets_dir),
+        ]
     key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:32]
     target = cache_dir / "tflite" / f"{key}.tflite"
     with file_lock(target.with_suffix(".lock")):
@@ -280,14 +284,7 @@ def resolve_model(
         tflite, path = _convert_cached(
             trained.path, trained.cache_key, cfg, data, cache_dir, log
         )
-        return ModelStage(
-            cfg.model,
-            tflite,
-            path,
-            f"zoo:{cfg.model}",
-            trained.float_accuracy,
-            data.loaded,
-        )
+        return ModelStage(tflite, path, f"zoo:{cfg.model}", trained.float_accuracy)
 
     from .model_sources import fetch_model
 
@@ -300,14 +297,14 @@ def resolve_model(
     if path.is_file() and path.suffix.lower() == ".tflite":
         tflite = path.read_bytes()
         read_model(tflite, source=str(path))  # validates before anything else
-        return ModelStage(path.stem, tflite, path, cfg.model, None, None)
+        return ModelStage(tflite, path, cfg.model, None)
     source_id = (
         sha256_file(path)
         if path.is_file()
         else input_fingerprint(cfg.replace(model=str(path)), path.parent)
     )
     tflite, cached = _convert_cached(path, source_id, cfg, data, cache_dir, log)
-    return ModelStage(path.stem, tflite, cached, cfg.model, None, data.loaded)
+    return ModelStage(tflite, cached, cfg.model, None)
 
 
 # --- Verification ------------------------------------------------------------------

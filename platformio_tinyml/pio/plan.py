@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
+from ..boards import RUNTIME_FLASH_ESTIMATE, RUNTIME_RAM_ESTIMATE
 from ..config import TinyMLConfig, config_from_pio
 from ..errors import BudgetError, ConfigError
 from ..fileio import write_atomic
@@ -22,12 +23,6 @@ from ..fileio import write_atomic
 STAMP_VERSION = 1
 STAMP_NAME = "generate.json"
 LOCK_NAME = "generate.lock"
-
-# What the runtime adds on top of the model and arena; plan for TFLM + CMSIS-NN +
-# the op resolver + newlib (100-200 kB measured on a Cortex-M7), plus the stack,
-# interpreter objects and heap in RAM.
-RUNTIME_FLASH_ESTIMATE = 160 * 1024
-RUNTIME_RAM_ESTIMATE = 16 * 1024
 
 _MODEL_SUFFIXES = (".tflite", ".keras", ".h5", ".hdf5", ".pb")
 
