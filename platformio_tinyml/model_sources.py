@@ -22,25 +22,52 @@ import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from .errors import ModelSourceError
 from .fileio import file_lock, sha256_file
 
-MODEL_SUFFIXES: tuple[str, ...] = (".tflite", ".keras", ".h5")
+TFLITE_SUFFIX = ".tflite"
+KERAS_SUFFIXES: tuple[str, ...] = (".keras", ".h5", ".hdf5")
+MODEL_SUFFIXES: tuple[str, ...] = (TFLITE_SUFFIX, *KERAS_SUFFIXES)
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar.gz", ".tgz")
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _TIMEOUT_S = 60.0
 _CHUNK = 1 << 16
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _URL_SCHEMES = ("http", "https", "file")
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _EXTRACTED = ".extracted"
+
+SourceKind = Literal["url", "path", "name"]
+
+
+def model_source_kind(source: str) -> SourceKind:
+    """How a model option is read: the one rule every caller uses.
+
+    Args:
+        source: the ``custom_tinyml_model`` value.
+
+    Returns:
+        ``"url"`` for any ``scheme://`` (unsupported schemes fail in
+        :func:`fetch_model`), ``"path"`` for anything with a path separator, a
+        leading ``~``, or a model/archive suffix, else ``"name"`` (a zoo name).
+    """
+    if _URL_RE.match(source):
+        return "url"
+    if (
+        "/" in source
+        or "\\" in source
+        or source.startswith("~")
+        or source.lower().endswith(MODEL_SUFFIXES + ARCHIVE_SUFFIXES)
+    ):
+        return "path"
+    return "name"
 
 
 def is_url(source: str) -> bool:
-    """True for ``http://``, ``https://`` and ``file://`` sources."""
-    scheme = urllib.parse.urlsplit(source).scheme.lower()
-    return scheme in _URL_SCHEMES and "://" in source
+    """True when ``source`` is a URL (``scheme://...``)."""
+    return model_source_kind(source) == "url"
 
 
 def _archive_suffix(name: str) -> str | None:
@@ -96,6 +123,13 @@ def fetch_model(
     """
     expected = _check_sha256(sha256, "model sha256")
     if is_url(source):
+        scheme = source.split(":", 1)[0].lower()
+        if scheme not in _URL_SCHEMES:
+            raise ModelSourceError(
+                f"model URL '{source}' has unsupported scheme '{scheme}'; use an "
+                "http://, https:// or file:// URL, or download the file and give its "
+                "path"
+            )
         if expected is None:
             raise ModelSourceError(
                 f"model URL '{source}' has no sha256; set custom_tinyml_model_sha256 "

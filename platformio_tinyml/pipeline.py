@@ -38,7 +38,6 @@ Log = Callable[[str], None]
 
 # Generated files whose compilation needs TFLM headers (see docs/design.md).
 _TFLM_SUFFIX = "_model.cpp"
-_MODEL_SUFFIXES = (".tflite", ".keras", ".h5")
 
 
 def _quiet(_message: str) -> None:
@@ -121,18 +120,12 @@ class GenerationResult:
 # --- Model source ------------------------------------------------------------------
 
 
-def _is_url(text: str) -> bool:
-    return text.split(":", 1)[0].lower() in ("http", "https", "file") and "://" in text
-
-
-def _looks_like_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.lower().endswith(_MODEL_SUFFIXES)
-
-
 def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
     """Make relative paths in ``cfg`` absolute against ``base_dir`` (the project)."""
+    from .model_sources import model_source_kind
+
     changes: dict[str, Any] = {}
-    if not _is_url(cfg.model) and _looks_like_path(cfg.model):
+    if model_source_kind(cfg.model) == "path":
         path = Path(cfg.model).expanduser()
         if not path.is_absolute():
             changes["model"] = str(base_dir / path)
@@ -150,12 +143,13 @@ def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
 def model_stem(cfg: TinyMLConfig) -> str:
     """The C symbol stem: ``symbol_prefix`` or the sanitized model name."""
     from .codegen.identifiers import assert_valid_identifier, to_c_identifier
+    from .model_sources import MODEL_SUFFIXES
 
     if cfg.symbol_prefix:
         assert_valid_identifier(cfg.symbol_prefix, option="symbol_prefix")
         return cfg.symbol_prefix
     name = cfg.model.rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
-    for suffix in _MODEL_SUFFIXES:
+    for suffix in MODEL_SUFFIXES:
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
     return to_c_identifier(name or "model")
@@ -174,10 +168,11 @@ def input_fingerprint(cfg: TinyMLConfig, project_dir: Path) -> str:
     local file, and the dataset's fingerprint (its file's size and mtime, not contents).
     """
     from .dataset_sources import dataset_fingerprint
+    from .model_sources import model_source_kind
 
     cfg = resolve_paths(cfg, project_dir)
     parts = [__version__, cfg.fingerprint()]
-    if not _is_url(cfg.model) and cfg.model not in _zoo_names():
+    if model_source_kind(cfg.model) == "path":
         path = Path(cfg.model)
         if path.is_file():
             parts.append(sha256_file(path))
@@ -286,12 +281,13 @@ def resolve_model(
         )
         return ModelStage(tflite, path, f"zoo:{cfg.model}", trained.float_accuracy)
 
-    from .model_sources import fetch_model
+    from .model_sources import fetch_model, model_source_kind
 
-    if not _is_url(cfg.model) and not _looks_like_path(cfg.model):
+    if model_source_kind(cfg.model) == "name":
         raise ConfigError(
             f"custom_tinyml_model '{cfg.model}' is neither a zoo architecture "
-            f"({', '.join(_zoo_names())}) nor a model file path or URL"
+            f"({', '.join(_zoo_names())}) nor a model file path or URL; "
+            f"write a local file or folder as './{cfg.model}'"
         )
     path = fetch_model(cfg.model, sha256=cfg.model_sha256, cache_dir=cache_dir)
     if path.is_file() and path.suffix.lower() == ".tflite":

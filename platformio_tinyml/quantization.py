@@ -21,7 +21,7 @@ import numpy as np
 from . import _deps
 from .datasets import Dataset
 from .errors import DatasetError, ModelError, ModelSourceError, QuantizationError
-from .model_sources import is_saved_model_dir
+from .model_sources import KERAS_SUFFIXES, is_saved_model_dir
 from .preprocessing import to_model_input
 
 QUANTIZATIONS: tuple[str, ...] = ("int8", "float32")
@@ -246,7 +246,7 @@ def _kind(source: Path) -> str:
             )
         return "saved_model"
     suffix = source.suffix.lower()
-    if suffix in (".keras", ".h5", ".hdf5"):
+    if suffix in KERAS_SUFFIXES:
         return "keras"
     raise ModelSourceError(
         f"model '{source}' has unsupported type '{suffix or source.name}'; use "

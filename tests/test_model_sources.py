@@ -203,3 +203,73 @@ def test_archive_without_a_model(tmp_path: Path) -> None:
     archive.write_bytes(_zip({"README": b"nothing here"}))
     with pytest.raises(ModelSourceError, match="holds no SavedModel"):
         fetch_model(str(archive), sha256=None, cache_dir=tmp_path / "cache")
+
+
+# --- One rule for "is this a URL, a path or a zoo name" -----------------------------
+
+SOURCE_KIND_EXPECTED: tuple[tuple[str, str], ...] = (
+    ("mnist_lenet", "name"),
+    ("cifar10_resnet8", "name"),
+    ("not_a_zoo_model", "name"),
+    ("m.tflite", "path"),
+    ("M.TFLITE", "path"),
+    ("m.keras", "path"),
+    ("m.h5", "path"),
+    ("m.hdf5", "path"),
+    ("m.zip", "path"),
+    ("m.tar.gz", "path"),
+    ("models/m.tflite", "path"),
+    ("models/saved_model", "path"),
+    ("./saved_model", "path"),
+    ("saved_model/", "path"),
+    ("/abs/dir", "path"),
+    ("~/m.tflite", "path"),
+    ("C:\\models\\m.tflite", "path"),
+    ("http://example.com/m.tflite", "url"),
+    ("https://example.com/m.zip", "url"),
+    ("HTTPS://example.com/m", "url"),
+    ("file:///tmp/m.tflite", "url"),
+    ("ftp://example.com/m.tflite", "url"),
+)
+
+
+@pytest.mark.parametrize(("source", "kind"), SOURCE_KIND_EXPECTED)
+def test_every_caller_agrees_on_the_source_kind(
+    tmp_path: Path, source: str, kind: str
+) -> None:
+    from platformio_tinyml.config import TinyMLConfig
+    from platformio_tinyml.model_sources import is_url, model_source_kind
+    from platformio_tinyml.pio.plan import resolve_project_paths
+    from platformio_tinyml.pipeline import resolve_paths
+
+    assert model_source_kind(source) == kind
+    assert is_url(source) == (kind == "url")
+    cfg = TinyMLConfig(model=source)
+    project = tmp_path / "project"
+    # Both the CLI and the build anchor exactly the local paths to the project.
+    for resolve in (resolve_paths, resolve_project_paths):
+        changed = resolve(cfg, project).model != source
+        if kind == "path" and not Path(source).expanduser().is_absolute():
+            assert changed, (resolve.__name__, source)
+        elif kind != "path":
+            assert not changed, (resolve.__name__, source)
+
+
+def test_unsupported_url_scheme_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ModelSourceError, match="unsupported scheme 'ftp'.*https://"):
+        fetch_model(
+            "ftp://example.com/m.tflite", sha256=PAYLOAD_SHA, cache_dir=tmp_path
+        )
+
+
+def test_a_bare_name_that_is_no_zoo_model_suggests_a_path(tmp_path: Path) -> None:
+    from platformio_tinyml.config import TinyMLConfig
+    from platformio_tinyml.errors import ConfigError
+    from platformio_tinyml.pipeline import generate
+
+    with pytest.raises(ConfigError, match=r"'./saved_model'"):
+        generate(
+            TinyMLConfig(model="saved_model"),
+            tmp_path / "out",
+            cache_dir=tmp_path / "cache",
+        )

@@ -19,12 +19,11 @@ from ..boards import RUNTIME_FLASH_ESTIMATE, RUNTIME_RAM_ESTIMATE
 from ..config import TinyMLConfig, config_from_pio
 from ..errors import BudgetError, ConfigError
 from ..fileio import write_atomic
+from ..model_sources import model_source_kind
 
 STAMP_VERSION = 1
 STAMP_NAME = "generate.json"
 LOCK_NAME = "generate.lock"
-
-_MODEL_SUFFIXES = (".tflite", ".keras", ".h5", ".hdf5", ".pb")
 
 Fingerprint = Callable[[TinyMLConfig, Path], str]
 
@@ -168,18 +167,6 @@ class BudgetReport:
 # --- Planning ----------------------------------------------------------------------
 
 
-def _is_local_model(model: str) -> bool:
-    if "://" in model:
-        return False
-    path = Path(model).expanduser()
-    return (
-        path.is_absolute()
-        or "/" in model
-        or "\\" in model
-        or model.lower().endswith(_MODEL_SUFFIXES)
-    )
-
-
 def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
     """Make the config's file paths absolute, relative to the project directory.
 
@@ -188,7 +175,7 @@ def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
     before any stage sees it. Zoo names and URLs are left alone.
     """
     changes: dict[str, Any] = {}
-    if _is_local_model(cfg.model):
+    if model_source_kind(cfg.model) == "path":
         changes["model"] = str((project_dir / Path(cfg.model).expanduser()).resolve())
     if cfg.dataset.startswith("folder:"):
         folder = Path(cfg.dataset[len("folder:") :]).expanduser()
