@@ -376,6 +376,18 @@ def _describe(info_inputs: tuple[TensorInfo, ...], ops: int, macs: int) -> str:
     return f"{first.dtype} input {shape}, {ops} ops, {macs:,} MACs"
 
 
+def _check_buffers(reader: _Reader, model: Any) -> None:
+    """Check every buffer's inline data and its external (offset, size) range."""
+    for b in range(reader.check_offset_vector(model, 12, "buffers")):
+        buf = model.Buffers(b)
+        reader.check_table(buf, "buffer")
+        reader.check_vector(buf, 4, 1, "buffer data")
+        offset, size = int(buf.Offset()), int(buf.Size())
+        # Offset 0 means inline data; 1 is the converter's "not set" placeholder.
+        if offset > 1 and offset + size > reader.size:
+            raise reader.fail(f"buffer {b} ends past the {reader.size}-byte file")
+
+
 def _parse(reader: _Reader) -> ModelInfo:
     tflite = _schema()
     data = reader.data
@@ -447,6 +459,7 @@ def _parse(reader: _Reader) -> ModelInfo:
             )
     if not inputs or not outputs:
         raise reader.fail("its main subgraph has no input or no output tensor")
+    _check_buffers(reader, model)
 
     op_names = tuple(dict.fromkeys(op.name for op in ops))
     macs = sum(op.macs for op in ops)

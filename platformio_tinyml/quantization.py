@@ -10,9 +10,7 @@ Dynamic-range quantization is refused: TFLM cannot allocate such models.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,105 +19,11 @@ import numpy as np
 from . import _deps
 from .datasets import Dataset
 from .errors import DatasetError, ModelError, ModelSourceError, QuantizationError
+from .model_info import read_model
 from .model_sources import KERAS_SUFFIXES, is_saved_model_dir
 from .preprocessing import to_model_input
 
 QUANTIZATIONS: tuple[str, ...] = ("int8", "float32")
-TFLITE_IDENTIFIER = b"TFL3"
-_TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 9: "int8", 7: "int16"}
-
-
-@dataclass(frozen=True)
-class QuantParams:
-    """Affine quantization of a tensor: ``real = (q - zero_point) * scale``."""
-
-    scale: float
-    zero_point: int
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """dtype, shape and quantization of a model input or output (read without TF)."""
-
-    dtype: str
-    shape: tuple[int, ...]
-    quant: QuantParams | None
-
-
-# --- Reading .tflite without TensorFlow -----------------------------------------
-
-
-def validate_tflite(data: bytes, where: str = "model") -> None:
-    """Check that ``data`` is a complete TFLite flatbuffer.
-
-    Raises:
-        ModelError: wrong magic, truncated, or unreadable.
-    """
-    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
-        raise ModelError(
-            f"'{where}' is not a TFLite flatbuffer (no 'TFL3' identifier); give a "
-            ".tflite file or convert a Keras model first"
-        )
-    root = struct.unpack_from("<I", data, 0)[0]
-    if root + 4 > len(data):
-        raise ModelError(
-            f"'{where}' is truncated ({len(data)} bytes); download it again"
-        )
-    try:
-        import tflite
-
-        model = tflite.Model.GetRootAs(data, 0)
-        if model.SubgraphsLength() < 1:
-            raise ModelError(f"'{where}' has no subgraph; export the model again")
-        for s in range(model.SubgraphsLength()):
-            graph = model.Subgraphs(s)
-            for t in range(graph.TensorsLength()):
-                graph.Tensors(t).ShapeAsNumpy()
-            for o in range(graph.OperatorsLength()):
-                graph.Operators(o).InputsAsNumpy()
-        for b in range(model.BuffersLength()):
-            buf = model.Buffers(b)
-            if buf.DataLength():
-                buf.DataAsNumpy()
-            offset, size = buf.Offset(), buf.Size()
-            if offset and offset + size > len(data):
-                raise ModelError(
-                    f"'{where}' is truncated (buffer {b} ends past {len(data)} bytes); "
-                    "download or export it again"
-                )
-    except ModelError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any flatbuffer read error means damaged
-        raise ModelError(
-            f"'{where}' is truncated or damaged ({type(exc).__name__}: {exc}); "
-            "download or export it again"
-        ) from exc
-
-
-def _tensor_spec(graph: Any, index: int) -> TensorSpec:
-    tensor = graph.Tensors(index)
-    dtype = _TENSOR_TYPES.get(tensor.Type(), f"type{tensor.Type()}")
-    shape = tuple(int(v) for v in tensor.ShapeAsNumpy())
-    quant = tensor.Quantization()
-    params = None
-    if quant is not None and quant.ScaleLength() >= 1:
-        params = QuantParams(float(quant.Scale(0)), int(quant.ZeroPoint(0)))
-    return TensorSpec(dtype, shape, params)
-
-
-def read_io_specs(data: bytes) -> tuple[TensorSpec, TensorSpec]:
-    """The first input and first output of a ``.tflite`` model.
-
-    Raises:
-        ModelError: not a valid TFLite model.
-    """
-    validate_tflite(data)
-    import tflite
-
-    graph = tflite.Model.GetRootAs(data, 0).Subgraphs(0)
-    return _tensor_spec(graph, int(graph.Inputs(0))), _tensor_spec(
-        graph, int(graph.Outputs(0))
-    )
 
 
 # --- Conversion ------------------------------------------------------------------
@@ -172,10 +76,9 @@ def convert_model(
         )
     if source.is_file() and source.suffix.lower() == ".tflite":
         data = source.read_bytes()
-        validate_tflite(data, str(source))
+        info = read_model(data, source=str(source))
         if dataset is not None:
-            spec, _ = read_io_specs(data)
-            _check_shape(tuple(spec.shape[1:]), dataset, str(source))
+            _check_shape(tuple(info.input.shape[1:]), dataset, str(source))
         return data
     if mode == "int8" and dataset is None:
         raise QuantizationError(
@@ -208,7 +111,7 @@ def convert_model(
             "probably uses an op without a TFLite builtin (int8) kernel; use "
             "float32 or replace the op"
         ) from exc
-    validate_tflite(data, str(source))
+    read_model(data, source=str(source))
     return data
 
 
@@ -315,20 +218,7 @@ _LOADERS_BY_KIND: dict[str, Callable[[Any, Path], tuple[Any, tuple[int, ...]]]] 
 }
 
 
-def write_tflite(data: bytes, out: Path) -> Path:
-    """Write converted bytes atomically (a convenience for the CLI)."""
-    from .fileio import write_atomic
-
-    write_atomic(Path(out), data)
-    return Path(out)
-
-
 __all__ = [
     "QUANTIZATIONS",
-    "QuantParams",
-    "TensorSpec",
     "convert_model",
-    "read_io_specs",
-    "validate_tflite",
-    "write_tflite",
 ]

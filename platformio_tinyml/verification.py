@@ -27,8 +27,8 @@ import numpy.typing as npt
 from . import _deps
 from .datasets import Dataset, sample_test_split
 from .errors import DatasetError, ModelError, VerificationError
+from .model_info import read_model
 from .preprocessing import to_model_input
-from .quantization import read_io_specs, validate_tflite
 
 T = TypeVar("T")
 
@@ -159,7 +159,7 @@ def probe_in_child(model: bytes, source: str = "model") -> None:
 
 def _new_interpreter(model: bytes, arena_size: int = _MEASURE_ARENA) -> Any:
     """Build an interpreter; TFLM refusals become VerificationError naming the op."""
-    validate_tflite(model)
+    read_model(model)
     probe_in_child(model)
     try:
         interpreter, _log = _deps.capture_native_output(
@@ -198,7 +198,7 @@ def _interpreter_for(model: bytes) -> Any:
 
 def find_unsupported_ops(model: bytes) -> tuple[str, ...]:
     """Ops of ``model`` that TFLM cannot resolve (empty when the model loads)."""
-    validate_tflite(model)
+    read_model(model)
     try:
         _deps.capture_native_output(lambda: _make_interpreter(model, _MEASURE_ARENA))
     except (RuntimeError, ValueError) as exc:
@@ -218,7 +218,7 @@ def measure_arena(model: bytes) -> int:
     Raises:
         VerificationError: TFLM refuses the model or reports no total.
     """
-    spec_in, _ = read_io_specs(model)
+    spec_in = read_model(model).input
     arena = _MEASURE_ARENA
     while True:
         try:
@@ -250,7 +250,7 @@ def measure_arena(model: bytes) -> int:
 
 def arena_fits(model: bytes, arena_size: int) -> bool:
     """True when TFLM can allocate and invoke ``model`` within ``arena_size`` bytes."""
-    spec_in, _ = read_io_specs(model)
+    spec_in = read_model(model).input
     zeros = np.zeros(spec_in.shape, dtype=np.dtype(spec_in.dtype))
 
     def run() -> None:
@@ -283,7 +283,8 @@ def run_tflm(model: bytes, inputs: npt.NDArray[Any]) -> npt.NDArray[Any]:
         VerificationError: TFLM refuses the model, or the inputs have the wrong
             dtype or shape.
     """
-    spec_in, spec_out = read_io_specs(model)
+    info = read_model(model)
+    spec_in, spec_out = info.input, info.output
     inputs = np.asarray(inputs)
     want = np.dtype(spec_in.dtype)
     if inputs.dtype != want:
@@ -309,16 +310,14 @@ def run_tflm(model: bytes, inputs: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 def model_inputs(model: bytes, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
     """Map uint8 pixels ``(N, H, W, C)`` to the model's input dtype (the device LUT)."""
-    spec_in, _ = read_io_specs(model)
+    spec_in = read_model(model).input
     if spec_in.dtype == "int8":
-        if spec_in.quant is None:
+        if spec_in.scale is None or spec_in.zero_point is None:
             raise VerificationError(
                 "int8 model input has no quantization parameters; convert the model "
                 "again with full-int8 quantization"
             )
-        return to_model_input(
-            pixels, "int8", spec_in.quant.scale, spec_in.quant.zero_point
-        )
+        return to_model_input(pixels, "int8", spec_in.scale, spec_in.zero_point)
     return to_model_input(pixels, spec_in.dtype)
 
 
@@ -328,7 +327,7 @@ def _test_subset(dataset: Dataset, samples: int) -> tuple[Any, Any]:
 
 
 def _check_dataset(model: bytes, dataset: Dataset) -> None:
-    spec_in, _ = read_io_specs(model)
+    spec_in = read_model(model).input
     if tuple(spec_in.shape[1:]) != dataset.image_shape:
         got = "x".join(map(str, dataset.image_shape))
         want = "x".join(map(str, spec_in.shape[1:]))
@@ -432,7 +431,7 @@ def verify_model(
     accuracy = float(np.mean(np.argmax(outputs, axis=1) == y)) if len(y) else 0.0
     n_cmp = min(len(inputs), _COMPARE_LIMIT)
     fraction, max_diff = compare_with_tflite(model, inputs[:n_cmp])
-    _, spec_out = read_io_specs(model)
+    spec_out = read_model(model).output
     integer = spec_out.dtype in ("int8", "uint8", "int16", "int32")
     return VerificationReport(
         arena_bytes=arena,

@@ -15,12 +15,8 @@ from platformio_tinyml.errors import (
     ModelSourceError,
     QuantizationError,
 )
-from platformio_tinyml.quantization import (
-    QuantParams,
-    convert_model,
-    read_io_specs,
-    validate_tflite,
-)
+from platformio_tinyml.model_info import TensorInfo, read_model
+from platformio_tinyml.quantization import convert_model
 
 pytestmark = pytest.mark.tensorflow
 
@@ -29,17 +25,12 @@ DENSE_OPS_EXPECTED = ["RESHAPE", "FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"
 
 
 def _op_names(data: bytes) -> list[str]:
-    import tflite
+    return [op.name for op in read_model(data).ops]
 
-    names = {
-        v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")
-    }
-    model = tflite.Model.GetRootAs(data, 0)
-    graph = model.Subgraphs(0)
-    return [
-        names[model.OperatorCodes(graph.Operators(i).OpcodeIndex()).BuiltinCode()]
-        for i in range(graph.OperatorsLength())
-    ]
+
+def read_io_specs(data: bytes) -> tuple[TensorInfo, TensorInfo]:
+    info = read_model(data)
+    return info.input, info.output
 
 
 def test_int8_model_has_int8_io_and_minimal_ops(tiny_int8_model) -> None:  # type: ignore[no-untyped-def]
@@ -47,18 +38,18 @@ def test_int8_model_has_int8_io_and_minimal_ops(tiny_int8_model) -> None:  # typ
     assert spec_in.dtype == "int8" and spec_out.dtype == "int8"
     assert spec_in.shape == (1, 28, 28, 1) and spec_out.shape == (1, 10)
     # Inputs are pixel/255 in [0, 1]: the calibrated range maps 0 -> -128.
-    assert spec_in.quant is not None
-    assert spec_in.quant.zero_point == -128
-    assert spec_in.quant.scale == pytest.approx(1 / 255, rel=0.02)
+    assert spec_in.scale is not None
+    assert spec_in.zero_point == -128
+    assert spec_in.scale == pytest.approx(1 / 255, rel=0.02)
     # Softmax output in [0, 1): TFLite fixes scale 1/256, zero point -128.
-    assert spec_out.quant == QuantParams(1 / 256, -128)
+    assert (spec_out.scale, spec_out.zero_point) == (1 / 256, -128)
     assert _op_names(tiny_int8_model.tflite) == DENSE_OPS_EXPECTED
 
 
 def test_float32_conversion(tiny_float_model) -> None:  # type: ignore[no-untyped-def]
     spec_in, spec_out = read_io_specs(tiny_float_model.tflite)
     assert spec_in.dtype == "float32" and spec_out.dtype == "float32"
-    assert spec_in.quant is None
+    assert spec_in.scale is None
     assert _op_names(tiny_float_model.tflite) == DENSE_OPS_EXPECTED
     # float32 weights: about 4x the int8 size.
     assert len(tiny_float_model.tflite) > 3 * 100_000
@@ -87,11 +78,15 @@ def test_tflite_source_passes_through(tiny_int8_model, tmp_path: Path) -> None: 
         convert_model(text, quantization="int8", dataset=None)
 
 
-def test_validate_rejects_short_and_garbage() -> None:
-    with pytest.raises(ModelError, match="TFL3"):
-        validate_tflite(b"\x00" * 4)
-    with pytest.raises(ModelError):
-        validate_tflite(b"\xff\xff\xff\x7fTFL3" + b"\x00" * 32)
+def test_converted_bytes_are_checked_by_the_one_reader(tmp_path: Path) -> None:
+    short = tmp_path / "short.tflite"
+    short.write_bytes(b"\x00" * 4)
+    with pytest.raises(ModelError, match="truncated"):
+        convert_model(short, quantization="int8", dataset=None)
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"\xff\xff\xff\x7fTFL3" + b"\x00" * 32)
+    with pytest.raises(ModelError, match="not a valid TFLite flatbuffer"):
+        convert_model(garbage, quantization="int8", dataset=None)
 
 
 @pytest.mark.parametrize("mode", ["dynamic", "dynamic_range"])
