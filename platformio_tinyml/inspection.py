@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DependencyError
-from .model_info import TFLM_OPS, ModelInfo, TensorInfo, load_model_file
+from .model_info import ModelInfo, TensorInfo, load_model_file
+from .tflm_ops import TFLM_OPS
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -37,7 +38,9 @@ def _ops(info: ModelInfo) -> list[dict[str, Any]]:
             "count": count,
             "macs": macs[(name, version)],
             "supported": name in TFLM_OPS,
-            "resolver_method": TFLM_OPS.get(name),
+            "resolver_method": (
+                TFLM_OPS[name].resolver_method if name in TFLM_OPS else None
+            ),
         }
         for (name, version), count in counts.items()
     ]

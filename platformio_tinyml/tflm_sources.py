@@ -10,11 +10,11 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from .errors import ConfigError
+from .tflm_ops import TFLM_OPS
 
 __all__ = [
     "DOWNLOAD_HINT",
     "KernelSet",
-    "OP_KERNELS",
     "SourceGroup",
     "TflmBuild",
     "TflmTree",
@@ -41,106 +41,6 @@ _MARKERS: dict[str, PurePosixPath] = {
     "ruy": DOWNLOADS / "ruy/ruy/profiler/instrumentation.h",
 }
 _CMSIS_NN_MARKER = DOWNLOADS / "cmsis_nn/Include/arm_nnfunctions.h"
-
-# Builtin op name -> kernel file stems under tensorflow/lite/micro/kernels/
-# (the *_common.cc helpers a kernel shares with its optimized variant included).
-OP_KERNELS: dict[str, tuple[str, ...]] = {
-    "ABS": ("elementwise",),
-    "ADD": ("add", "add_common"),
-    "ADD_N": ("add_n",),
-    "ARG_MAX": ("arg_min_max",),
-    "ARG_MIN": ("arg_min_max",),
-    "AVERAGE_POOL_2D": ("pooling", "pooling_common"),
-    "BATCH_MATMUL": ("batch_matmul", "batch_matmul_common"),
-    "BATCH_TO_SPACE_ND": ("batch_to_space_nd",),
-    "BROADCAST_ARGS": ("broadcast_args",),
-    "BROADCAST_TO": ("broadcast_to",),
-    "CAST": ("cast",),
-    "CEIL": ("ceil",),
-    "CONCATENATION": ("concatenation",),
-    "CONV_2D": ("conv", "conv_common"),
-    "COS": ("elementwise",),
-    "CUMSUM": ("cumsum",),
-    "DEPTH_TO_SPACE": ("depth_to_space",),
-    "DEPTHWISE_CONV_2D": ("depthwise_conv", "depthwise_conv_common"),
-    "DEQUANTIZE": ("dequantize", "dequantize_common"),
-    "DIV": ("div",),
-    "ELU": ("elu",),
-    "EQUAL": ("comparisons",),
-    "EXP": ("exp",),
-    "EXPAND_DIMS": ("expand_dims",),
-    "FILL": ("fill",),
-    "FLOOR": ("floor",),
-    "FLOOR_DIV": ("floor_div",),
-    "FLOOR_MOD": ("floor_mod",),
-    "FULLY_CONNECTED": ("fully_connected", "fully_connected_common"),
-    "GATHER": ("gather",),
-    "GATHER_ND": ("gather_nd",),
-    "GREATER": ("comparisons",),
-    "GREATER_EQUAL": ("comparisons",),
-    "HARD_SWISH": ("hard_swish", "hard_swish_common"),
-    "L2_NORMALIZATION": ("l2norm",),
-    "L2_POOL_2D": ("l2_pool_2d",),
-    "LEAKY_RELU": ("leaky_relu", "leaky_relu_common"),
-    "LESS": ("comparisons",),
-    "LESS_EQUAL": ("comparisons",),
-    "LOG": ("elementwise",),
-    "LOG_SOFTMAX": ("log_softmax",),
-    "LOGICAL_AND": ("logical", "logical_common"),
-    "LOGICAL_NOT": ("elementwise",),
-    "LOGICAL_OR": ("logical", "logical_common"),
-    "LOGISTIC": ("logistic", "logistic_common"),
-    "MAX_POOL_2D": ("pooling", "pooling_common"),
-    "MAXIMUM": ("maximum_minimum",),
-    "MEAN": ("reduce", "reduce_common"),
-    "MINIMUM": ("maximum_minimum",),
-    "MIRROR_PAD": ("mirror_pad",),
-    "MUL": ("mul", "mul_common"),
-    "NEG": ("neg",),
-    "NOT_EQUAL": ("comparisons",),
-    "PACK": ("pack",),
-    "PAD": ("pad", "pad_common"),
-    "PADV2": ("pad", "pad_common"),
-    "PRELU": ("prelu", "prelu_common"),
-    "QUANTIZE": ("quantize", "quantize_common"),
-    "REDUCE_MAX": ("reduce", "reduce_common"),
-    "REDUCE_MIN": ("reduce", "reduce_common"),
-    "RELU": ("activations", "activations_common"),
-    "RELU6": ("activations", "activations_common"),
-    "RESHAPE": ("reshape", "reshape_common"),
-    "RESIZE_BILINEAR": ("resize_bilinear",),
-    "RESIZE_NEAREST_NEIGHBOR": ("resize_nearest_neighbor",),
-    "REVERSE_V2": ("reverse",),
-    "ROUND": ("round",),
-    "RSQRT": ("elementwise",),
-    "SELECT_V2": ("select",),
-    "SHAPE": ("shape",),
-    "SIN": ("elementwise",),
-    "SLICE": ("slice",),
-    "SOFTMAX": ("softmax", "softmax_common"),
-    "SPACE_TO_BATCH_ND": ("space_to_batch_nd",),
-    "SPACE_TO_DEPTH": ("space_to_depth",),
-    "SPLIT": ("split",),
-    "SPLIT_V": ("split_v",),
-    "SQRT": ("elementwise",),
-    "SQUARE": ("elementwise",),
-    "SQUARED_DIFFERENCE": ("squared_difference",),
-    "SQUEEZE": ("squeeze",),
-    "STRIDED_SLICE": ("strided_slice", "strided_slice_common"),
-    "SUB": ("sub", "sub_common"),
-    "SUM": ("reduce", "reduce_common"),
-    "SVDF": ("svdf", "svdf_common"),
-    "TANH": ("tanh",),
-    "TRANSPOSE": ("transpose", "transpose_common"),
-    "TRANSPOSE_CONV": ("transpose_conv",),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": (
-        "unidirectional_sequence_lstm",
-        "lstm_eval",
-        "lstm_eval_common",
-    ),
-    "UNPACK": ("unpack",),
-    "ZEROS_LIKE": ("zeros_like",),
-}
 
 # Kernel helpers every kernel links against.
 _KERNEL_HELPERS = ("kernel_util", "micro_tensor_utils")
@@ -330,12 +230,12 @@ def _kernel_stems(op_names: Sequence[str]) -> list[str]:
     stems: list[str] = list(_KERNEL_HELPERS)
     for raw in op_names:
         op = raw.strip().upper()
-        if op not in OP_KERNELS:
+        if op not in TFLM_OPS:
             raise ConfigError(
                 f"op '{raw}' has no known TFLM kernel; use a model with TFLM builtin "
-                f"ops (supported: {', '.join(sorted(OP_KERNELS))})"
+                f"ops (supported: {', '.join(sorted(TFLM_OPS))})"
             )
-        stems += [s for s in OP_KERNELS[op] if s not in stems]
+        stems += [s for s in TFLM_OPS[op].kernels if s not in stems]
     return stems
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from platformio_tinyml.errors import ModelError, TinyMLError
-from platformio_tinyml.model_info import TFLM_OPS, load_model_file, read_model
+from platformio_tinyml.model_info import load_model_file, read_model
 
 DATA = Path(__file__).resolve().parent / "data"
 TINY_INT8 = (DATA / "tiny_cnn_int8.tflite").read_bytes()
@@ -138,32 +137,6 @@ def test_fuzz_long() -> None:
             read_model(bytes(data[: rng.randint(8, len(data))]))
         except ModelError:
             pass
-
-
-def test_tflm_ops_table_shape() -> None:
-    assert TFLM_OPS["CONV_2D"] == "AddConv2D"
-    assert TFLM_OPS["DEPTHWISE_CONV_2D"] == "AddDepthwiseConv2D"
-    assert TFLM_OPS["FULLY_CONNECTED"] == "AddFullyConnected"
-    assert "CUSTOM" not in TFLM_OPS and "TOPK_V2" not in TFLM_OPS
-    assert all(re.fullmatch(r"Add[A-Za-z0-9]+", m) for m in TFLM_OPS.values())
-
-
-@pytest.mark.tflm_sources
-def test_tflm_ops_table_matches_the_checkout() -> None:
-    root = Path(
-        os.environ.get("TINYML_TFLM_DIR") or "~/.cache/tinyml-deps/tflite-micro"
-    )
-    header = root.expanduser() / "tensorflow/lite/micro/micro_mutable_op_resolver.h"
-    if not header.is_file():
-        pytest.skip(f"no tflite-micro checkout at {root} (set TINYML_TFLM_DIR)")
-    text = header.read_text()
-    # Each builtin AddX() method names its BuiltinOperator_Y in its body.
-    found = {}
-    for method, body in re.findall(r"TfLiteStatus (Add\w+)\((.*?)\n  }", text, re.S):
-        match = re.search(r"BuiltinOperator_(\w+)", body)
-        if match and match.group(1) != "CUSTOM":
-            found[match.group(1)] = method
-    assert found == TFLM_OPS
 
 
 # Analytic numbers from the project notes (tensorflow-pipeline.md, section 5).

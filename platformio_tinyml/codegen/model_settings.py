@@ -18,8 +18,9 @@ import math
 
 from ..errors import CodegenError
 from ..fileio import GeneratedFile
-from ..model_info import TFLM_OPS, ModelInfo, TensorInfo
+from ..model_info import ModelInfo, TensorInfo
 from ..preprocessing import input_lut
+from ..tflm_ops import TFLM_OPS
 from . import banner
 from .identifiers import assert_valid_identifier
 
@@ -241,8 +242,8 @@ def _model_header(info: ModelInfo, stem: str, head: str) -> str:
 
 def _model_source(info: ModelInfo, stem: str, head: str) -> str:
     registrations = [
-        f"  if (resolver.{TFLM_OPS[name]}() != kTfLiteOk) return kTfLiteError;"
-        f"  // {name}"
+        f"  if (resolver.{TFLM_OPS[name].resolver_method}() != kTfLiteOk) "
+        f"return kTfLiteError;  // {name}"
         for name in info.op_names
     ]
     lut = "kInputQuantLut" if info.input.dtype == "int8" else "nullptr"
