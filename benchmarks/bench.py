@@ -927,7 +927,8 @@ def _render_anchors(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
-    from platformio_tinyml.boards import BOARDS
+    from platformio_tinyml.boards import BOARDS, limits_from_manifest
+    from platformio_tinyml.errors import ConfigError
 
     lines = ["## 4. Memory per example", ""]
     err = _error(fw)
@@ -950,18 +951,29 @@ def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
         entry = fw["builds"].get(label, {})
         board = BOARDS.get(ex["board"])
         mem = entry.get("memory")
+        try:
+            limits = limits_from_manifest(ex["board"])
+        except ConfigError:
+            limits = None  # the board's platform is not installed
         if mem is None or board is None:
             lines.append(
                 f"| {ex['example']} | {ex['model']} | {ex['board']} | not "
                 "measured | | |"
             )
             continue
+        if limits is None or not limits.flash_bytes or not limits.ram_bytes:
+            lines.append(
+                f"| {ex['example']} | {ex['model']} | {board.name} | "
+                f"{mem['flash']:,} B (no board manifest installed) | "
+                f"{mem['ram']:,} B | {mem['arena']:,} B |"
+            )
+            continue
         lines.append(
             f"| {ex['example']} | {ex['model']} ({ex['images']}× "
             f"{ex['image_format']}) | "
-            f"{board.name} | {mem['flash']:,} / {board.flash_bytes:,} B "
-            f"({100 * mem['flash'] / board.flash_bytes:.0f}%) | {mem['ram']:,} / "
-            f"{board.ram_bytes:,} B ({100 * mem['ram'] / board.ram_bytes:.0f}%) | "
+            f"{board.name} | {mem['flash']:,} / {limits.flash_bytes:,} B "
+            f"({100 * mem['flash'] / limits.flash_bytes:.0f}%) | {mem['ram']:,} / "
+            f"{limits.ram_bytes:,} B ({100 * mem['ram'] / limits.ram_bytes:.0f}%) | "
             f"{mem['arena']:,} B |"
         )
     lines += [

@@ -224,21 +224,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     cfg = _all_options(args)
     budget = None
     if args.board:
-        from .boards import board_spec
+        from .boards import estimate_budget, limits_from_manifest
         from .pipeline import generate
-        from .report import estimate_budget
 
-        spec = board_spec(args.board)
+        limits = limits_from_manifest(args.board)
         result = generate(
             cfg, Path(args.out_dir) / "generated-src", cache_dir=_cache_dir(args)
         )
-        budget = estimate_budget(
-            spec.board_id,
-            spec.flash_bytes,
-            spec.ram_bytes,
-            result.model_bytes,
-            result.arena_size,
-        )
+        budget = estimate_budget(limits, result.model_bytes, result.arena_size)
     path = write_report(
         cfg, Path(args.out_dir), cache_dir=_cache_dir(args), budget=budget
     )
@@ -396,8 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_all_options(p)
     p.add_argument(
         "--board",
-        help="board id for the memory budget figure "
-        "(disco_f746ng, disco_h747xi, mimxrt1060_evk, mps2_an500)",
+        help="PlatformIO board id for the memory budget figure; its flash and RAM "
+        "come from the board manifest of an installed platform",
     )
     p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
     p.set_defaults(handler=_cmd_report)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from . import __version__
 from ._deps import require
-from .boards import RUNTIME_FLASH_ESTIMATE, RUNTIME_RAM_ESTIMATE
+from .boards import MemoryBudget
 from .config import TinyMLConfig
 from .fileio import GeneratedFile, write_files
 
@@ -29,44 +29,6 @@ if TYPE_CHECKING:
 
 _DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "float32": 4, "int32": 4}
 _GRID_MAX = 25
-
-
-@dataclass(frozen=True)
-class MemoryBudget:
-    """Flash and RAM use against a board's limits (bytes)."""
-
-    board: str
-    flash_limit: int
-    ram_limit: int
-    model_bytes: int
-    arena_bytes: int
-    code_bytes: int  # flash besides the model (measured firmware, or an estimate)
-    other_ram_bytes: int  # RAM besides the arena
-    measured: bool  # True when code/other RAM come from a built firmware
-
-    @property
-    def flash_used(self) -> int:
-        return self.model_bytes + self.code_bytes
-
-    @property
-    def ram_used(self) -> int:
-        return self.arena_bytes + self.other_ram_bytes
-
-
-def estimate_budget(
-    board: str, flash_limit: int, ram_limit: int, model_bytes: int, arena_bytes: int
-) -> MemoryBudget:
-    """A budget with the runtime's typical flash and RAM before any firmware exists."""
-    return MemoryBudget(
-        board,
-        flash_limit,
-        ram_limit,
-        model_bytes,
-        arena_bytes,
-        RUNTIME_FLASH_ESTIMATE,
-        RUNTIME_RAM_ESTIMATE,
-        measured=False,
-    )
 
 
 @dataclass(frozen=True, eq=False)

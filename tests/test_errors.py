@@ -36,6 +36,7 @@ import numpy as np
 import pytest
 
 from platformio_tinyml import boards, cli
+from platformio_tinyml.boards import BoardLimits, board_limits
 from platformio_tinyml.config import parse_options
 from platformio_tinyml.errors import (
     BudgetError,
@@ -46,7 +47,7 @@ from platformio_tinyml.errors import (
 )
 from platformio_tinyml.images import load_image_files
 from platformio_tinyml.model_sources import fetch_model
-from platformio_tinyml.pio.plan import BoardLimits, board_limits, check_budget
+from platformio_tinyml.pio.plan import check_budget
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

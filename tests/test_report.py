@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from platformio_tinyml.boards import BOARDS
+from platformio_tinyml.boards import BoardLimits, estimate_budget
 from platformio_tinyml.config import TinyMLConfig
 from platformio_tinyml.model_info import read_model
-from platformio_tinyml.report import estimate_budget, layer_costs, write_report
+from platformio_tinyml.report import layer_costs, write_report
 
 pytestmark = [pytest.mark.tflm]
 
@@ -25,11 +25,8 @@ def test_report_renders_decodable_figures(tiny_int8_model, tmp_path: Path) -> No
     cfg = TinyMLConfig(
         model=str(model), images=6, image_format="uint8", verify_samples=100
     )
-    board = BOARDS["disco_f746ng"]
     budget = estimate_budget(
-        board.board_id,
-        board.flash_bytes,
-        board.ram_bytes,
+        BoardLimits("disco_f746ng", 1_048_576, 327_680),
         len(tiny_int8_model.tflite),
         5000,
     )
@@ -67,7 +64,9 @@ def test_layer_costs_follow_the_model(tiny_int8_model) -> None:  # type: ignore[
 
 
 def test_budget_sums() -> None:
-    budget = estimate_budget("disco_f746ng", 1_048_576, 327_680, 100_000, 40_000)
+    budget = estimate_budget(
+        BoardLimits("disco_f746ng", 1_048_576, 327_680), 100_000, 40_000
+    )
     assert budget.flash_used == 100_000 + budget.code_bytes
     assert budget.ram_used == 40_000 + budget.other_ram_bytes
     assert not budget.measured

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
-from ..boards import RUNTIME_FLASH_ESTIMATE, RUNTIME_RAM_ESTIMATE
+from ..boards import (
+    RUNTIME_FLASH_ESTIMATE,
+    RUNTIME_RAM_ESTIMATE,
+    BoardLimits,
+    MemoryBudget,
+    estimate_budget,
+)
 from ..config import TinyMLConfig, config_from_pio
-from ..errors import BudgetError, ConfigError
+from ..errors import BudgetError
 from ..fileio import write_atomic
 from ..model_sources import model_source_kind
 
@@ -53,15 +59,6 @@ class ResultLike(Protocol):
     def accuracy(self) -> float | None: ...
     @property
     def tflite_path(self) -> Path: ...
-
-
-@dataclass(frozen=True)
-class BoardLimits:
-    """Flash and RAM of the board being built for (0 means unknown)."""
-
-    board_id: str
-    flash_bytes: int  # upload.maximum_size, or board_upload.maximum_size
-    ram_bytes: int  # upload.maximum_ram_size, or board_upload.maximum_ram_size
 
 
 @dataclass(frozen=True)
@@ -144,26 +141,6 @@ class Stamp:
     package_version: str = __version__
 
 
-@dataclass(frozen=True)
-class BudgetReport:
-    """Estimated flash and RAM use of the model + arena + runtime on a board."""
-
-    board_id: str
-    flash_bytes: int
-    ram_bytes: int
-    flash_used: int
-    ram_used: int
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def flash_percent(self) -> float | None:
-        return 100.0 * self.flash_used / self.flash_bytes if self.flash_bytes else None
-
-    @property
-    def ram_percent(self) -> float | None:
-        return 100.0 * self.ram_used / self.ram_bytes if self.ram_bytes else None
-
-
 # --- Planning ----------------------------------------------------------------------
 
 
@@ -185,38 +162,6 @@ def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
         if value is not None and not value.is_absolute():
             changes[name] = (project_dir / value).resolve()
     return cfg.replace(**changes) if changes else cfg
-
-
-def board_limits(
-    board_id: str | None,
-    board_config: Mapping[str, Any],
-    options: Mapping[str, str],
-) -> BoardLimits | None:
-    """The board's flash/RAM from its manifest, with ``board_upload.*`` overrides.
-
-    Args:
-        board_id: the ``board`` option, or None for boardless environments.
-        board_config: flat manifest values, e.g. ``{"upload.maximum_size": 1048576}``.
-        options: the environment's project options (``board_upload.maximum_size``
-            and ``board_upload.maximum_ram_size`` win over the manifest).
-
-    Raises:
-        ConfigError: an override is not a whole number.
-    """
-    if not board_id:
-        return None
-    values = []
-    for key in ("upload.maximum_size", "upload.maximum_ram_size"):
-        override = options.get("board_" + key)
-        raw = override if override not in (None, "") else board_config.get(key, 0)
-        try:
-            values.append(int(str(raw).strip(), 0))
-        except ValueError:
-            raise ConfigError(
-                f"board_{key} '{raw}' is not a whole number of bytes "
-                f"(example: board_{key} = 1048576)"
-            ) from None
-    return BoardLimits(board_id, flash_bytes=values[0], ram_bytes=values[1])
 
 
 def plan_generation(
@@ -409,7 +354,7 @@ def check_budget(
     image_bytes: int = 0,
     runtime_flash: int = RUNTIME_FLASH_ESTIMATE,
     runtime_ram: int = RUNTIME_RAM_ESTIMATE,
-) -> BudgetReport:
+) -> MemoryBudget:
     """Check that model + arena + runtime fit the board, before anything compiles.
 
     Args:
@@ -425,9 +370,16 @@ def check_budget(
     Raises:
         BudgetError: the estimate exceeds the board's flash or RAM.
     """
-    flash_model = model_bytes if model_in_flash else 0
-    flash_used = flash_model + image_bytes + runtime_flash
-    ram_used = arena_bytes + runtime_ram
+    budget = estimate_budget(
+        limits,
+        model_bytes,
+        arena_bytes,
+        model_in_flash=model_in_flash,
+        image_bytes=image_bytes,
+        runtime_flash=runtime_flash,
+        runtime_ram=runtime_ram,
+    )
+    flash_used, ram_used = budget.flash_used, budget.ram_used
     if limits.flash_bytes and flash_used > limits.flash_bytes:
         over = flash_used - limits.flash_bytes
         raise BudgetError(
@@ -444,15 +396,7 @@ def check_budget(
             "lower custom_tinyml_arena_margin or set board_upload.maximum_ram_size "
             "if the board has more RAM"
         )
-    notes = () if model_in_flash else ("model placed in external memory",)
-    return BudgetReport(
-        board_id=limits.board_id,
-        flash_bytes=limits.flash_bytes,
-        ram_bytes=limits.ram_bytes,
-        flash_used=flash_used,
-        ram_used=ram_used,
-        notes=notes,
-    )
+    return budget
 
 
 # --- Summary -------------------------------------------------------------------------
@@ -466,7 +410,7 @@ def _share(used: int, total: int, percent: float | None) -> str:
 
 def format_summary(
     summary: GenerationSummary,
-    budget: BudgetReport | None = None,
+    budget: MemoryBudget | None = None,
     *,
     quantization: str | None = None,
 ) -> str:
@@ -489,9 +433,9 @@ def format_summary(
     ]
     if budget is not None:
         lines.append(
-            f"{budget.board_id} flash: "
-            f"{_share(budget.flash_used, budget.flash_bytes, budget.flash_percent)}, "
-            f"RAM: {_share(budget.ram_used, budget.ram_bytes, budget.ram_percent)} "
+            f"{budget.board} flash: "
+            f"{_share(budget.flash_used, budget.flash_limit, budget.flash_percent)}, "
+            f"RAM: {_share(budget.ram_used, budget.ram_limit, budget.ram_percent)} "
             "(incl. runtime estimate)"
         )
         lines.extend(budget.notes)

@@ -18,12 +18,11 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..boards import MemoryBudget, board_limits, estimate_budget
 from ..errors import TinyMLError
 from .plan import (
-    BudgetReport,
     GenerationPlan,
     Stamp,
-    board_limits,
     check_budget,
     format_summary,
     generated_src_filter,
@@ -172,10 +171,13 @@ def _generate(plan: GenerationPlan, reason: str) -> Stamp:
         return write_stamp(plan, result)
 
 
-def _budget(plan: GenerationPlan, stamp: Stamp) -> BudgetReport | None:
+def _budget(
+    plan: GenerationPlan, stamp: Stamp, *, check: bool = True
+) -> MemoryBudget | None:
+    """The board budget of this env (the build checks it; the report only shows it)."""
     if plan.board is None:
         return None
-    return check_budget(
+    return (check_budget if check else estimate_budget)(
         plan.board,
         stamp.summary.model_bytes,
         stamp.summary.arena_size,
@@ -256,13 +258,7 @@ def _add_report_target(global_env: Any, plan: GenerationPlan) -> None:
             stamp = read_stamp(plan)
             board = plan.board
             if board is not None and board.flash_bytes and stamp is not None:
-                budget = report.estimate_budget(
-                    board.board_id,
-                    board.flash_bytes,
-                    board.ram_bytes,
-                    stamp.summary.model_bytes,
-                    stamp.summary.arena_size,
-                )
+                budget = _budget(plan, stamp, check=False)
             path = report.write_report(
                 plan.config,
                 plan.report_dir,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from platformio_tinyml.boards import RUNTIME_FLASH_ESTIMATE, BoardLimits
 from platformio_tinyml.errors import BudgetError, ConfigError
 from platformio_tinyml.pio import plan as P
 
@@ -21,7 +22,7 @@ TEST_OPTIONS = {
 TEST_ENV = "host"
 TEST_FINGERPRINT = "f" * 64
 
-DISCO_F746NG = P.BoardLimits("disco_f746ng", flash_bytes=1048576, ram_bytes=327680)
+DISCO_F746NG = BoardLimits("disco_f746ng", flash_bytes=1048576, ram_bytes=327680)
 
 
 def fixed_fingerprint(cfg: object, project_dir: Path) -> str:
@@ -266,30 +267,6 @@ def test_library_src_filter(board: str | None, have_tflm: bool, expected: str) -
 
 # --- board limits and budget --------------------------------------------------
 
-TEST_MANIFEST = {"upload.maximum_size": 1048576, "upload.maximum_ram_size": 327680}
-
-
-def test_board_limits_from_manifest() -> None:
-    assert P.board_limits("disco_f746ng", TEST_MANIFEST, {}) == DISCO_F746NG
-
-
-def test_board_limits_project_overrides() -> None:
-    options = {
-        "board_upload.maximum_size": "0x200000",
-        "board_upload.maximum_ram_size": "",
-    }
-    limits = P.board_limits("disco_f746ng", TEST_MANIFEST, options)
-    assert limits == P.BoardLimits("disco_f746ng", 2 * 1048576, 327680)
-
-
-def test_board_limits_bad_override() -> None:
-    with pytest.raises(ConfigError, match="board_upload.maximum_size '1MB'"):
-        P.board_limits("b", TEST_MANIFEST, {"board_upload.maximum_size": "1MB"})
-
-
-def test_board_limits_boardless() -> None:
-    assert P.board_limits(None, {}, {}) is None
-
 
 def test_budget_fits() -> None:
     report = P.check_budget(
@@ -312,7 +289,7 @@ def test_budget_flash_overflow_message() -> None:
 
 def test_budget_external_model_does_not_count() -> None:
     report = P.check_budget(DISCO_F746NG, 1_000_000, 10_000, model_in_flash=False)
-    assert report.flash_used == P.RUNTIME_FLASH_ESTIMATE
+    assert report.flash_used == RUNTIME_FLASH_ESTIMATE
     assert report.notes == ("model placed in external memory",)
 
 
@@ -326,7 +303,7 @@ def test_budget_ram_overflow_message() -> None:
 
 
 def test_budget_unknown_sizes_are_not_checked() -> None:
-    report = P.check_budget(P.BoardLimits("x", 0, 0), 10**9, 10**9)
+    report = P.check_budget(BoardLimits("x", 0, 0), 10**9, 10**9)
     assert report.flash_percent is None and report.ram_percent is None
 
 
