@@ -161,7 +161,7 @@ def _cmd_carray(args: argparse.Namespace) -> int:
 
 
 def _cmd_pack_images(args: argparse.Namespace) -> int:
-    from .images import write_image_set
+    from .pipeline import write_image_set
 
     cfg = _config(
         args,

@@ -40,7 +40,7 @@ from .config import IMAGE_FORMATS
 from .errors import ConfigError, ImageError
 
 if TYPE_CHECKING:
-    from .config import TinyMLConfig
+    pass
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -55,7 +55,6 @@ __all__ = [
     "to_channels",
     "to_luma",
     "unpack_1bpp",
-    "write_image_set",
 ]
 
 # Without a model, int8 images use the zoo models' usual input quantization
@@ -685,59 +684,3 @@ def pack_test_set(
         model_inputs=model_inputs,
         golden=golden,
     )
-
-
-def write_image_set(
-    cfg: TinyMLConfig, out_dir: Path, *, model: Path | None, name: str = "test"
-) -> list[Path]:
-    """Load ``cfg.dataset``, pack ``cfg.images`` test images and write the C++ sources.
-
-    Writes ``<name>_image_data.h`` and ``<name>_image_data.cpp`` atomically (only when
-    their content changes).
-
-    Args:
-        cfg: uses ``dataset``, ``datasets_dir``, ``images``, ``image_format``,
-            ``image_threshold``, ``seed`` and ``labels``.
-        out_dir: output directory.
-        model: a ``.tflite`` file for model inputs and golden outputs, or None.
-        name: the set name (a C identifier).
-
-    Returns:
-        The paths of both files, whether rewritten or unchanged.
-
-    Raises:
-        TinyMLError: any failure of loading, packing or rendering.
-    """
-    from .codegen.image_data import render_image_set
-    from .datasets import load_dataset
-    from .fileio import write_files
-
-    dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
-    model_bytes: bytes | None = None
-    if model is not None:
-        try:
-            model_bytes = Path(model).read_bytes()
-        except OSError as exc:
-            raise ImageError(
-                f"cannot read model '{model}': {exc.strerror or exc}; check the path"
-            ) from None
-    if cfg.labels is not None and len(cfg.labels) != len(dataset.class_names):
-        raise ConfigError(
-            f"custom_tinyml_labels '{','.join(cfg.labels)}' has {len(cfg.labels)} "
-            f"names but dataset '{dataset.name}' has {len(dataset.class_names)} classes"
-        )
-    packed = pack_test_set(
-        dataset,
-        count=cfg.images,
-        fmt=cfg.image_format,
-        threshold=cfg.image_threshold,
-        seed=cfg.seed,
-        name=name,
-        model=model_bytes,
-        class_names=cfg.labels,
-    )
-    source = Path(model).name if model is not None else f"{dataset.name} test split"
-    files = render_image_set(packed, source_name=source)
-    out_dir = Path(out_dir)
-    write_files(out_dir, files)
-    return [out_dir / Path(*f.path.parts) for f in files]

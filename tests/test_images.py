@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from platformio_tinyml import images
+from platformio_tinyml import images, pipeline
 from platformio_tinyml.config import TinyMLConfig
 from platformio_tinyml.errors import ConfigError, ImageError, ModelError
 
@@ -460,7 +460,7 @@ def test_load_rejects_bad_channels(tmp_path: Path) -> None:
         images.load_image_files([], size=(8, 8), channels=2)
 
 
-# --- write_image_set (CLI path) ---------------------------------------------------
+# --- pipeline.write_image_set (CLI path) ------------------------------------------
 
 
 def test_write_image_set_writes_both_files(tmp_path: Path) -> None:
@@ -473,13 +473,13 @@ def test_write_image_set_writes_both_files(tmp_path: Path) -> None:
         image_format="1bpp",
         seed=2,
     )
-    paths = images.write_image_set(cfg, tmp_path, model=None, name="digits")
+    paths = pipeline.write_image_set(cfg, tmp_path, model=None, name="digits")
     assert [p.name for p in paths] == ["digits_image_data.h", "digits_image_data.cpp"]
     text = paths[0].read_text()
     assert "constexpr int kImageCount = 4;" in text
     assert "PixelFormat::kGray1bpp" in text
     mtime = paths[1].stat().st_mtime_ns
-    again = images.write_image_set(cfg, tmp_path, model=None, name="digits")
+    again = pipeline.write_image_set(cfg, tmp_path, model=None, name="digits")
     assert again == paths and paths[1].stat().st_mtime_ns == mtime  # unchanged
 
 
@@ -732,7 +732,7 @@ def test_write_image_set_with_model_writes_goldens(
         image_format="int8",
         seed=9,
     )
-    header, source = images.write_image_set(
+    header, source = pipeline.write_image_set(
         cfg, tmp_path / "out", model=model_path, name="test"
     )
     packed = images.pack_test_set(
