@@ -68,7 +68,6 @@ class Option:
     default: Any
     help: str
     env: str | None = None
-    choices: tuple[str, ...] = ()
 
     @property
     def pio_name(self) -> str:
@@ -128,15 +127,6 @@ def _parse_choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
         return value
 
     return parse
-
-
-def _parse_bool(raw: str, label: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "yes", "true", "on"):
-        return True
-    if value in ("0", "no", "false", "off"):
-        return False
-    raise ConfigError(f"{label} '{raw}' is not a boolean; use yes or no")
 
 
 def _parse_sha256(raw: str, label: str) -> str | None:
@@ -254,7 +244,6 @@ OPTIONS: tuple[Option, ...] = (
         _parse_choice(IMAGE_FORMATS),
         "int8",
         "packed test image format: 1bpp, uint8, int8 or rgb565",
-        choices=IMAGE_FORMATS,
     ),
     Option(
         "image_threshold",
@@ -287,7 +276,6 @@ OPTIONS: tuple[Option, ...] = (
         "auto",
         "how model bytes are embedded: carray, xxd (byte-identical to xxd -i), "
         "incbin (assembler .incbin, fastest), or auto (incbin above 256 KiB)",
-        choices=EMBED_MODES,
     ),
     Option(
         "model_section",
@@ -312,7 +300,6 @@ OPTIONS: tuple[Option, ...] = (
         _parse_choice(KERNELS),
         "auto",
         "TFLM kernels: cmsis_nn (Cortex-M), reference, or auto",
-        choices=KERNELS,
     ),
     Option(
         "tflm",
@@ -321,7 +308,6 @@ OPTIONS: tuple[Option, ...] = (
         "where TFLM comes from: local (the checkout named by tflm_dir or "
         "TINYML_TFLM_DIR; none named: no TFLM), download (otherwise install the "
         "pinned upstream with PlatformIO's package manager, online), or off",
-        choices=TFLM_SOURCES,
     ),
     Option(
         "tflm_dir",

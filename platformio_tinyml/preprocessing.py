@@ -38,13 +38,3 @@ def to_model_input(
         copied: npt.NDArray[np.uint8] = np.array(pixels, dtype=np.uint8)
         return copied
     raise ValueError(f"unsupported model input dtype {dtype!r}")
-
-
-def dequantize(
-    values: npt.NDArray[np.generic], scale: float, zero_point: int
-) -> npt.NDArray[np.float32]:
-    """Dequantize int8 outputs; float outputs pass through."""
-    out: npt.NDArray[np.float32] = np.asarray(values, dtype=np.float32)
-    if values.dtype == np.int8:
-        out = (out - np.float32(zero_point)) * np.float32(scale)
-    return out

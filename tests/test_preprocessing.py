@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platformio_tinyml.preprocessing import dequantize, input_lut, to_model_input
+from platformio_tinyml.preprocessing import input_lut, to_model_input
 
 
 def test_lut_for_the_usual_mnist_quantization_is_pixel_minus_128() -> None:
@@ -42,8 +42,3 @@ def test_bad_arguments() -> None:
         input_lut(0.0, 0)
     with pytest.raises(ValueError, match="unsupported"):
         to_model_input(np.zeros(3, dtype=np.uint8), "int16")
-
-
-def test_dequantize() -> None:
-    out = dequantize(np.array([-128, 127], dtype=np.int8), 1 / 256, -128)
-    assert np.allclose(out, [0.0, 255 / 256])

@@ -102,19 +102,6 @@ def _format_hex(
     return buf[: end + len(suffix)].tobytes()
 
 
-def hex_lines(data: bytes, *, final_comma: bool = True) -> bytes:
-    """Format bytes as ``xxd -i`` body lines: two-space indent, 12 per line.
-
-    Args:
-        data: the bytes.
-        final_comma: keep the comma after the very last byte (xxd drops it).
-
-    Returns:
-        ASCII lines, each ending in a newline.
-    """
-    return _format_hex(data, final_comma=final_comma)
-
-
 def xxd_name(source_name: str) -> str:
     """The variable name ``xxd -i <source_name>`` derives from the path it is given."""
     name = "".join(c if c.isascii() and c.isalnum() else "_" for c in source_name)
