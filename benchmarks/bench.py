@@ -25,6 +25,9 @@ REPO = HERE.parent
 FIRMWARE = HERE / "firmware"
 EXAMPLES = REPO / "examples"
 TINY_MODEL = REPO / "tests" / "data" / "tiny_cnn_int8.tflite"
+# The developer tools (devtools/, not in the wheel) come from this checkout.
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 # Models counted on the emulated Cortex-M7 (issue: dense, LeNet, ResNet-8).
 COUNTED_MODELS = ("mnist_dense", "mnist_lenet", "cifar10_resnet8")
@@ -306,7 +309,7 @@ _HOST_MAIN = (
 
 def pio_env(core_dir: Path, **extra: str) -> dict[str, str]:
     """Process environment for an offline ``pio`` with a private core dir."""
-    from platformio_tinyml.pio.offline import offline_env, provision_tool_scons
+    from devtools.pio_offline import offline_env, provision_tool_scons
 
     provision_tool_scons(core_dir)
     env = {**os.environ, **offline_env(core_dir), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -576,9 +579,9 @@ def firmware(
     verify_samples: int,
 ) -> dict[str, Any]:
     """Build the benchmark firmware per model and kernel set; count and size it."""
+    from devtools.qemu import build_insncount_plugin, count_instructions
     from platformio_tinyml.fileio import default_cache_dir
     from platformio_tinyml.model_info import read_model
-    from platformio_tinyml.qemu import build_insncount_plugin, count_instructions
     from platformio_tinyml.tflm_sources import locate_tflm
 
     tree = locate_tflm(None)

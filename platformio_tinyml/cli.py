@@ -239,30 +239,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- pio-offline -----------------------------------------------------------------
-
-
-def _cmd_pio_offline(args: argparse.Namespace) -> int:
-    from .pio.offline import offline_env, provision_tool_scons
-
-    core_dir = Path(args.core_dir) if args.core_dir else None
-    path = provision_tool_scons(core_dir, force=args.force)
-    print(f"# tool-scons provided at {path}; export these before pio run / pio test:")
-    for key, value in sorted(offline_env(core_dir).items()):
-        print(f"export {key}={value}")
-    return 0
-
-
-# --- framebuffer -----------------------------------------------------------------
-
-
-def _cmd_framebuffer(args: argparse.Namespace) -> int:
-    from .framebuffer import framebuffer_to_png
-
-    print(framebuffer_to_png(Path(args.dump), Path(args.out)))
-    return 0
-
-
 # --- parser ----------------------------------------------------------------------
 
 
@@ -395,19 +371,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
     p.set_defaults(handler=_cmd_report)
 
-    p = sub.add_parser(
-        "pio-offline",
-        help="let pio run/test work without the "
-        "PlatformIO registry (provides tool-scons from PyPI scons)",
-    )
-    p.add_argument("--core-dir", help="PlatformIO core dir (default: PlatformIO's)")
-    p.add_argument("--force", action="store_true", help="reinstall tool-scons")
-    p.set_defaults(handler=_cmd_pio_offline)
-
-    p = sub.add_parser("framebuffer", help="convert an emulated LCD dump to PNG")
-    p.add_argument("dump", help="framebuffer file written by the emulated firmware")
-    p.add_argument("--out", required=True, help="PNG to write")
-    p.set_defaults(handler=_cmd_framebuffer)
     return parser
 
 

@@ -20,6 +20,7 @@ Fixtures for other test modules:
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,10 @@ import pytest
 from platformio_tinyml.datasets import MNIST_CLASSES, Dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The developer tools (``devtools/``) are not in the wheel: import them from the
+# checkout. Appended, so an installed platformio_tinyml still wins over the tree.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.append(str(REPO_ROOT))
 
 
 @dataclass(frozen=True)

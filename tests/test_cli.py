@@ -81,16 +81,3 @@ def test_generate_and_inspect_json(
         assert key in data
     for key in ("shape", "dtype", "scale", "zero_point"):
         assert key in data["input"]
-
-
-@pytest.mark.pio
-def test_pio_offline_provides_tool_scons(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pytest.importorskip("platformio", reason="needs the [pio] extra")
-    core = tmp_path / "core"
-    assert main(["pio-offline", "--core-dir", str(core)]) == 0
-    out = capsys.readouterr().out
-    assert (core / "packages" / "tool-scons" / ".piopm").is_file()
-    assert f"export PLATFORMIO_CORE_DIR={core}" in out
-    assert "export PLATFORMIO_DISABLE_UPGRADE_CHECK=true" in out

@@ -238,7 +238,7 @@ def test_pio_test_native_suites_pass(tmp_path_factory: pytest.TempPathFactory) -
     try:
         import platformio  # noqa: F401
 
-        from platformio_tinyml.pio.offline import offline_env, provision_tool_scons
+        from devtools.pio_offline import offline_env, provision_tool_scons
     except ImportError as exc:
         pytest.skip(
             f"PlatformIO is not installed ({exc}): pip install 'platformio-tinyml[pio]'"

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from platformio_tinyml.pio.offline import offline_env, provision_tool_scons
+from devtools.pio_offline import offline_env, provision_tool_scons
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECTS = Path(__file__).resolve().parent / "projects"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.qemu import InsnCount, build_insncount_plugin, count_instructions
 from platformio_tinyml.errors import TinyMLError
 from platformio_tinyml.fileio import default_cache_dir
-from platformio_tinyml.qemu import InsnCount, build_insncount_plugin, count_instructions
 from platformio_tinyml.tflm_sources import locate_tflm
 
 pytestmark = [pytest.mark.pio, pytest.mark.qemu, pytest.mark.tflm_sources]
@@ -62,7 +62,7 @@ def _require_tools() -> Path:
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory: pytest.TempPathFactory) -> FirmwareBuild:
     tflm_root = _require_tools()
-    from platformio_tinyml.pio.offline import offline_env, provision_tool_scons
+    from devtools.pio_offline import offline_env, provision_tool_scons
 
     base = tmp_path_factory.mktemp("firmware_tflm")
     core_dir = base / "pio-core"

@@ -110,10 +110,16 @@ AlwaysBuild(target_size)
 FRAMEBUFFER_DUMP = "tinyml_framebuffer.bin"
 
 
+def _devtools_on_path():
+    """Make ``devtools`` (in the checkout this platform lives in) importable."""
+    root = Path(PLATFORM_DIR).resolve().parents[1]
+    if (root / "devtools" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.append(str(root))
+
+
 def _exec(target, source, env):
     try:
         from platformio_tinyml.errors import TinyMLError
-        from platformio_tinyml.framebuffer import framebuffer_to_png
         from platformio_tinyml.qemu import run_firmware
     except ImportError as exc:
         sys.stderr.write(
@@ -130,6 +136,9 @@ def _exec(target, source, env):
         run = run_firmware(str(source[0]), timeout=float(QEMU_TIMEOUT_S), cwd=build_dir)
         sys.stdout.write(run.stdout)
         if os.path.exists(dump):
+            _devtools_on_path()
+            from devtools.framebuffer import framebuffer_to_png
+
             png = framebuffer_to_png(Path(dump), Path(dump[: -len(".bin")] + ".png"))
             print(f"Framebuffer: {png}")
     except TinyMLError as exc:
@@ -149,13 +158,14 @@ AlwaysBuild(exec_target)
 # --- Target: insncount (run with the instruction-counting plugin) ---
 def _insncount(target, source, env):
     try:
+        _devtools_on_path()
+        from devtools.qemu import build_insncount_plugin, count_instructions
         from platformio_tinyml.errors import TinyMLError
-        from platformio_tinyml.qemu import build_insncount_plugin, count_instructions
     except ImportError as exc:
         sys.stderr.write(
-            f"Error: platformio_tinyml is not importable from '{sys.executable}' "
-            f"({exc}); install it with: {sys.executable} -m pip install "
-            "platformio-tinyml\n"
+            f"Error: the insncount target needs platformio_tinyml and the "
+            f"checkout's devtools/ ({exc}); use a source checkout and install it "
+            f"with: {sys.executable} -m pip install -e <checkout>\n"
         )
         return 1
     workspace = env.subst("$PROJECT_WORKSPACE_DIR")

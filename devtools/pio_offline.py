@@ -8,8 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
-from ..errors import DependencyError, TinyMLError
-from ..fileio import write_atomic
+from platformio_tinyml.errors import DependencyError, TinyMLError
+from platformio_tinyml.fileio import write_atomic
 
 TOOL_SCONS = "tool-scons"
 

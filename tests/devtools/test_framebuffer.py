@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of platformio_tinyml.framebuffer, including a dump from the real runtime."""
+"""Tests of devtools.framebuffer, including a dump from the real runtime."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from platformio_tinyml.errors import ImageError
-from platformio_tinyml.framebuffer import (
+from devtools.framebuffer import (
     decode_framebuffer,
     framebuffer_to_png,
     read_framebuffer,
 )
+from platformio_tinyml.errors import ImageError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # A 2x1 RGB565 frame: red, then 0x8410 (r5=16, g6=32, b5=16).
 TEST_RGB565 = struct.pack("<4sBBHII", b"TMFB", 1, 0, 0, 2, 1) + struct.pack(

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ImageError
-from .fileio import write_atomic
+from platformio_tinyml.errors import ImageError
+from platformio_tinyml.fileio import write_atomic
 
 if TYPE_CHECKING:
     from PIL import Image
