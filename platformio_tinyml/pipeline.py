@@ -121,22 +121,29 @@ class GenerationResult:
 
 
 def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
-    """Make relative paths in ``cfg`` absolute against ``base_dir`` (the project)."""
+    """Make the config's file paths absolute and normalized against ``base_dir``.
+
+    The one implementation for the CLI and the build: SCons runs library scripts
+    with the library as the working directory, so a relative
+    ``custom_tinyml_model = models/m.tflite`` must be anchored to the project before
+    any stage sees it. Zoo names and URLs are left alone.
+    """
     from .model_sources import model_source_kind
+
+    def anchor(path: Path) -> Path:
+        return (Path(base_dir) / path.expanduser()).resolve()
 
     changes: dict[str, Any] = {}
     if model_source_kind(cfg.model) == "path":
-        path = Path(cfg.model).expanduser()
-        if not path.is_absolute():
-            changes["model"] = str(base_dir / path)
+        changes["model"] = str(anchor(Path(cfg.model)))
     if cfg.dataset.startswith("folder:"):
-        path = Path(cfg.dataset[len("folder:") :]).expanduser()
-        if not path.is_absolute():
-            changes["dataset"] = "folder:" + str(base_dir / path)
+        changes["dataset"] = "folder:" + str(
+            anchor(Path(cfg.dataset[len("folder:") :]))
+        )
     for name in ("datasets_dir", "tflm_dir"):
         value = getattr(cfg, name)
         if value is not None and not value.is_absolute():
-            changes[name] = base_dir / value
+            changes[name] = anchor(value)
     return cfg.replace(**changes) if changes else cfg
 
 

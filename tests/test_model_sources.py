@@ -239,20 +239,30 @@ def test_every_caller_agrees_on_the_source_kind(
 ) -> None:
     from platformio_tinyml.config import TinyMLConfig
     from platformio_tinyml.model_sources import is_url, model_source_kind
-    from platformio_tinyml.pio.plan import resolve_project_paths
+    from platformio_tinyml.pio.plan import plan_generation
     from platformio_tinyml.pipeline import resolve_paths
 
     assert model_source_kind(source) == kind
     assert is_url(source) == (kind == "url")
     cfg = TinyMLConfig(model=source)
     project = tmp_path / "project"
-    # Both the CLI and the build anchor exactly the local paths to the project.
-    for resolve in (resolve_paths, resolve_project_paths):
-        changed = resolve(cfg, project).model != source
-        if kind == "path" and not Path(source).expanduser().is_absolute():
-            assert changed, (resolve.__name__, source)
-        elif kind != "path":
-            assert not changed, (resolve.__name__, source)
+    # The CLI and the build anchor exactly the local paths to the project.
+    planned = plan_generation(
+        {"custom_tinyml_model": source},
+        project_dir=project,
+        build_dir=project / ".pio/build/env",
+        workspace_dir=project / ".pio",
+        env_name="env",
+        board=None,
+        fingerprint=lambda _cfg, _dir: "",
+    ).config.model
+    for model in (resolve_paths(cfg, project).model, planned):
+        if kind == "path":
+            assert Path(model).is_absolute() and Path(model).name, (source, model)
+            if not Path(source).expanduser().is_absolute():
+                assert model.startswith(str(project.resolve())), (source, model)
+        else:
+            assert model == source
 
 
 def test_unsupported_url_scheme_names_the_fix(tmp_path: Path) -> None:

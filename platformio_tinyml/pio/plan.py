@@ -25,7 +25,7 @@ from ..boards import (
 from ..config import TinyMLConfig, config_from_pio
 from ..errors import BudgetError
 from ..fileio import write_atomic
-from ..model_sources import model_source_kind
+from ..pipeline import resolve_paths
 
 STAMP_VERSION = 1
 STAMP_NAME = "generate.json"
@@ -144,26 +144,6 @@ class Stamp:
 # --- Planning ----------------------------------------------------------------------
 
 
-def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
-    """Make the config's file paths absolute, relative to the project directory.
-
-    SCons runs library scripts with the library as the working directory, so a
-    relative ``custom_tinyml_model = models/m.tflite`` must be anchored to the project
-    before any stage sees it. Zoo names and URLs are left alone.
-    """
-    changes: dict[str, Any] = {}
-    if model_source_kind(cfg.model) == "path":
-        changes["model"] = str((project_dir / Path(cfg.model).expanduser()).resolve())
-    if cfg.dataset.startswith("folder:"):
-        folder = Path(cfg.dataset[len("folder:") :]).expanduser()
-        changes["dataset"] = "folder:" + str((project_dir / folder).resolve())
-    for name in ("datasets_dir", "tflm_dir"):
-        value = getattr(cfg, name)
-        if value is not None and not value.is_absolute():
-            changes[name] = (project_dir / value).resolve()
-    return cfg.replace(**changes) if changes else cfg
-
-
 def plan_generation(
     options: Mapping[str, str],
     *,
@@ -193,7 +173,7 @@ def plan_generation(
     project_dir = Path(project_dir)
     build_dir = Path(build_dir)
     workspace_dir = Path(workspace_dir)
-    cfg = resolve_project_paths(
+    cfg = resolve_paths(
         config_from_pio(options, source=f"[env:{env_name}] of platformio.ini"),
         project_dir,
     )
