@@ -295,7 +295,7 @@ def _add_all_options(p: argparse.ArgumentParser) -> None:
             "--" + option.name.replace("_", "-"),
             dest="opt_" + option.name,
             metavar="VALUE",
-            help=option.help,
+            help=option.help.replace("%", "%%"),  # argparse %-formats help text
         )
 
 

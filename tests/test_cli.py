@@ -94,3 +94,29 @@ def test_pio_offline_provides_tool_scons(
     assert (core / "packages" / "tool-scons" / ".piopm").is_file()
     assert f"export PLATFORMIO_CORE_DIR={core}" in out
     assert "export PLATFORMIO_DISABLE_UPGRADE_CHECK=true" in out
+
+
+def _subcommands() -> list[str]:
+    """Every subcommand, discovered from the parser rather than listed by hand."""
+    import argparse
+
+    from platformio_tinyml.cli import build_parser
+
+    actions = [
+        a
+        for a in build_parser()._actions
+        if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert len(actions) == 1
+    return sorted(actions[0].choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_help_works_for_every_subcommand(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: tinyml {command}")
