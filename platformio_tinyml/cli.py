@@ -151,6 +151,7 @@ def _cmd_carray(args: argparse.Namespace) -> int:
         name=cfg.symbol_prefix,
         mode=cfg.model_embed,
         section=cfg.model_section,
+        raw=args.raw,
     )
     for path in written:
         print(path)
@@ -351,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_inspect)
 
     p = sub.add_parser("carray", help="model bytes as C/C++ sources")
-    p.add_argument("model", help=".tflite (or any binary) file")
+    p.add_argument("model", help=".tflite file (any file with --raw)")
     p.add_argument("--out-dir", required=True)
     p.add_argument(
         "--name", help="symbol stem: g_<name>_model_data (default: file stem)"
@@ -362,6 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--incbin", action="store_true", help="assembler .incbin (fastest)"
     )
     p.add_argument("--section", help="qspi, sdram, dtcm, axisram or a '.section' name")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="embed any file as it is (no TFLite flatbuffer check)",
+    )
     p.set_defaults(handler=_cmd_carray)
 
     p = sub.add_parser(

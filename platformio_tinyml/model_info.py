@@ -503,9 +503,32 @@ def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
     Raises:
         ModelError: the file cannot be read or is not a usable TFLite model.
     """
+    data = read_model_bytes(path)
+    return data, read_model(data, source=str(path))
+
+
+def read_model_bytes(path: Path) -> bytes:
+    """Read a ``.tflite`` file whole, after checking its header.
+
+    A file that is not a TFLite flatbuffer (a text file, an archive, a video...) is
+    refused from its first bytes, so a large wrong file is never read whole.
+
+    Args:
+        path: the model file.
+
+    Returns:
+        The file's bytes (the flatbuffer itself is not parsed here).
+
+    Raises:
+        ModelError: the file cannot be read or does not start like a TFLite model.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fp:
+            head = fp.read(64)
+            if len(head) < 8 or head[4:8] != TFLITE_IDENTIFIER:
+                _check_magic(head, str(path))
+            return head + fp.read()
     except IsADirectoryError:
         raise ModelError(
             f"model '{path}' is a directory; pass a .tflite file "
@@ -515,4 +538,3 @@ def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
         raise ModelError(
             f"cannot read model '{path}': {exc.strerror or exc}; check the path"
         ) from None
-    return data, read_model(data, source=str(path))

@@ -267,7 +267,7 @@ def resolve_model(
     cfg: TinyMLConfig, cache_dir: Path, data: _Lazy, log: Log
 ) -> ModelStage:
     """Train, fetch or read the model and return it as .tflite bytes."""
-    from .model_info import read_model
+    from .model_info import read_model, read_model_bytes
 
     if cfg.model in _zoo_names():
         from .training import train_model
@@ -295,7 +295,7 @@ def resolve_model(
         )
     path = fetch_model(cfg.model, sha256=cfg.model_sha256, cache_dir=cache_dir)
     if path.is_file() and path.suffix.lower() == ".tflite":
-        tflite = path.read_bytes()
+        tflite = read_model_bytes(path)
         read_model(tflite, source=str(path))  # validates before anything else
         return ModelStage(tflite, path, cfg.model, None)
     source_id = (
@@ -471,7 +471,7 @@ def generate(
     data = _Lazy(cfg, log)
     model = resolve_model(cfg, cache_dir, data, log)
 
-    from .model_info import read_model
+    from .model_info import read_model, read_model_bytes
 
     info = read_model(model.tflite, source=model.source)
     if info.inputs and len(info.inputs[0].shape) == 4:

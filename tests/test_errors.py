@@ -235,6 +235,20 @@ def _ascii_truncated() -> bytes:
     return TINY_CNN.read_bytes()[:600]
 
 
+def _carray(name: str, data: Callable[[], bytes]) -> Argv:
+    return lambda ws: [
+        "carray",
+        str(ws.file(name, data())),
+        "--out-dir",
+        str(ws.out),
+    ]
+
+
+def _wrong_magic() -> bytes:
+    data = TINY_CNN.read_bytes()
+    return data[:4] + b"XXXX" + data[8:]
+
+
 TEST_CLI_INPUTS: dict[str, Argv] = {
     # Model files
     "model-missing": option("--model", "models/missing.tflite"),
@@ -256,6 +270,12 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
         "--model", str(TINY_FLOAT), "--image-format", "int8"
     ),
     "model-input-shape-vs-dataset": option("--dataset", "mnist"),
+    "carray-random-bytes": _carray(
+        "random.tflite", lambda: np.random.default_rng(0).bytes(4096)
+    ),
+    "carray-text-file": _carray("notes.txt", lambda: b"hello world\n" * 10),
+    "carray-truncated": _carray("cut.tflite", _ascii_truncated),
+    "carray-wrong-magic": _carray("magic.tflite", _wrong_magic),
     "inspect-wrong-magic": _inspect("bad.tflite", lambda: b"GIF89a" + b"\x00" * 40),
     # Model sources
     "sha256-mismatch": option("--model-sha256", ZERO_SHA),
@@ -328,6 +348,10 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "model-input-shape-vs-dataset": ("'28x28x1'", "'8x8x1'", "use the dataset"),
     "inspect-wrong-magic": ("bad.tflite' is not a TFLite flatbuffer", "'TFL3'"),
+    "carray-random-bytes": ("random.tflite' is not a TFLite flatbuffer", "'TFL3'"),
+    "carray-text-file": ("notes.txt'", "looks like a text file", "pass a .tflite"),
+    "carray-truncated": ("cut.tflite' is not a valid TFLite flatbuffer", "truncated"),
+    "carray-wrong-magic": ("magic.tflite' is not a TFLite flatbuffer", "b'XXXX'"),
     "sha256-mismatch": ("tiny_cnn_int8.tflite' has sha256", ZERO_SHA, "update"),
     "sha256-malformed": ("model_sha256 'abc123'", "sha256sum"),
     "url-without-sha256": ("https://example.invalid/m.tflite", "model_sha256"),

@@ -322,30 +322,40 @@ def write_model_sources(
     name: str | None = None,
     mode: str = "auto",
     section: str | None = None,
+    raw: bool = False,
 ) -> list[Path]:
     """Write the model-data sources for a model file (``tinyml carray``).
 
     Args:
-        model: the ``.tflite`` (or any binary) file.
+        model: the ``.tflite`` file (any binary file with ``raw``).
         out_dir: where the sources go.
         name: the symbol stem; None derives it from the file stem (sanitized).
         mode: see :func:`render_model_sources`.
         section: see :func:`render_model_sources`.
+        raw: embed the bytes as they are, without checking that they are a valid
+            TFLite flatbuffer.
 
     Returns:
         The paths of all generated files (unchanged files are not rewritten).
 
     Raises:
-        ModelError: the model file cannot be read.
+        ModelError: the model file cannot be read, or (without ``raw``) is not a
+            valid TFLite flatbuffer.
         CodegenError: see :func:`render_model_sources`.
     """
     model = Path(model)
-    try:
-        data = model.read_bytes()
-    except OSError as exc:
-        raise ModelError(
-            f"cannot read model '{model}': {exc.strerror or exc}; check the path"
-        ) from None
+    if raw:
+        try:
+            data = model.read_bytes()
+        except OSError as exc:
+            raise ModelError(
+                f"cannot read model '{model}': {exc.strerror or exc}; check the path"
+            ) from None
+    else:
+        from ..model_info import read_model, read_model_bytes
+
+        data = read_model_bytes(model)
+        read_model(data, source=str(model))
     stem, _ = symbol_stem(name, model.stem)
     files = render_model_sources(
         data, stem=stem, mode=mode, section=section, source_name=model.name
