@@ -471,7 +471,7 @@ def generate(
     data = _Lazy(cfg, log)
     model = resolve_model(cfg, cache_dir, data, log)
 
-    from .model_info import read_model, read_model_bytes
+    from .model_info import read_model
 
     info = read_model(model.tflite, source=model.source)
     if info.inputs and len(info.inputs[0].shape) == 4:

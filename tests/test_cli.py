@@ -103,9 +103,7 @@ def _subcommands() -> list[str]:
     from platformio_tinyml.cli import build_parser
 
     actions = [
-        a
-        for a in build_parser()._actions
-        if isinstance(a, argparse._SubParsersAction)
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
     ]
     assert len(actions) == 1
     return sorted(actions[0].choices)
