@@ -36,7 +36,7 @@ import numpy.typing as npt
 from ..config import SECTION_KEYWORDS
 from ..errors import CodegenError, ModelError
 from ..fileio import GeneratedFile, sha256_bytes, write_files
-from . import banner
+from . import banner, comment_text
 from .identifiers import C_RESERVED_WORDS, assert_valid_identifier, symbol_stem
 
 MODES = ("auto", "carray", "xxd", "incbin")
@@ -226,7 +226,7 @@ def _render_carray(
         prefix=(
             f"{prologue}"
             f"// Lines between the markers are byte-identical to "
-            f"`xxd -i {xxd_source}`.\n"
+            f"`xxd -i {comment_text(xxd_source)}`.\n"
             f"#define {name} {symbol}\n"
             f"#define {name}_len {symbol}_len\n"
             f"alignas(16) {attribute}const\n"
@@ -239,11 +239,18 @@ def _render_carray(
 def _render_incbin(stem: str, section: str | None, head: str, path: str) -> str:
     symbol = f"g_{stem}_model_data"
     target = section or f".rodata.{symbol}"
+    if any(not 32 <= ord(ch) < 127 for ch in path):
+        raise CodegenError(
+            f"incbin path {path!r} has a control or non-ASCII character the "
+            "assembler cannot read; rename the file or use "
+            "custom_tinyml_model_embed = carray"
+        )
     quoted = path.replace("\\", "/").replace('"', '\\"')
     return "\n".join(
         [
             head,
-            f"// {symbol}: the bytes of {path}, 16-byte aligned, read-only.",
+            f"// {symbol}: the bytes of {comment_text(path)}, 16-byte aligned, "
+            "read-only.",
             f'    .section {target},"a"',
             "    .balign 16",
             f"    .global {symbol}",
