@@ -119,8 +119,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
     from .inspection import format_table, inspect_model
 
+    if args.samples < 0:
+        raise ConfigError(
+            f"--samples '{args.samples}' is negative; use 0 (the whole test split) "
+            "or a positive count"
+        )
     dataset = None
     if args.dataset:
         from .datasets import load_dataset

@@ -80,6 +80,7 @@ class GenerationResult:
     images: int
     image_format: str
     labels: tuple[str, ...]
+    test_split: str | None = None  # how the accuracy's test images were chosen
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings)."""
@@ -105,6 +106,8 @@ class GenerationResult:
             f"ops       {', '.join(self.ops)}",
             f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
         ]
+        if self.accuracy is not None and self.test_split:
+            lines.append(f"test set  {self.test_split}")
         if self.bit_exact_fraction is not None:
             lines.append(
                 f"tf.lite   {self.bit_exact_fraction * 100:.2f}% of output rows "
@@ -320,6 +323,10 @@ def _verify_cached(
 ) -> VerificationReport:
     from .verification import VerificationReport, verify_model
 
+    from .dataset_sources import resolve_source
+
+    # A named datasets folder that is missing is an error, not "no accuracy check".
+    resolve_source(cfg.dataset, cfg.datasets_dir)
     dataset = None
     try:
         dataset = data.get()
@@ -521,4 +528,5 @@ def generate(
         images=images,
         image_format=cfg.image_format,
         labels=labels,
+        test_split=dataset.split if dataset is not None else None,
     )

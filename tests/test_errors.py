@@ -227,6 +227,13 @@ def _cache_is_file(ws: Workspace) -> list[str]:
     return argv
 
 
+def _with_empty_class(ws: Workspace) -> Path:
+    root = ws.root / "inputs" / "empty_class_ds"
+    write_png_dataset(root, classes=("a", "b"), size=8, per_class=3)
+    (root / "c").mkdir()
+    return root
+
+
 def _inspect(name: str, data: Callable[[], bytes]) -> Argv:
     return lambda ws: ["inspect", str(ws.file(name, data()))]
 
@@ -322,6 +329,14 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
     ),
     "dataset-truncated-png": dataset_with({"a/cut.png": png_bytes()[:40]}),
     "dataset-cmyk-jpeg": dataset_with({"b/cmyk.jpg": cmyk_jpeg_bytes()}),
+    "dataset-folder-empty-class": lambda ws: generate(
+        ws, "--dataset", f"folder:{_with_empty_class(ws)}"
+    ),
+    "datasets-dir-missing": option("--dataset", "mnist", "--datasets-dir", "nope"),
+    "datasets-dir-without-file": lambda ws: generate(
+        ws, "--dataset", "mnist", "--datasets-dir", str(ws.dataset() / "a")
+    ),
+    "inspect-negative-samples": lambda ws: ["inspect", str(TINY_CNN), "--samples=-5"],
     # Output and cache directories
     "out-dir-unwritable": lambda ws: [
         *generate(ws)[:-2],  # drop the default --out-dir
@@ -383,6 +398,10 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "dataset-folder-one-class": ("0 class subfolder(s)", "at least two"),
     "dataset-truncated-png": ("cut.png' (not a PNG", "remove or replace the file"),
     "dataset-cmyk-jpeg": ("cmyk.jpg'", "CMYK", "RGB"),
+    "dataset-folder-empty-class": ("empty_class_ds/c' has no images", "remove it"),
+    "datasets-dir-missing": ("nope' (custom_tinyml_datasets_dir", "does not exist"),
+    "datasets-dir-without-file": ("has no 'mnist.npz'", "put the file there"),
+    "inspect-negative-samples": ("--samples '-5' is negative", "use 0"),
     "out-dir-unwritable": ("cannot write", "out-blocker", "writable"),
     "cache-dir-unwritable": ("cache-file", "writable"),
 }
