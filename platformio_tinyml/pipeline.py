@@ -321,9 +321,8 @@ def _verify_cached(
     cache_dir: Path,
     log: Log,
 ) -> VerificationReport:
-    from .verification import VerificationReport, verify_model
-
     from .dataset_sources import resolve_source
+    from .verification import VerificationReport, verify_model
 
     # A named datasets folder that is missing is an error, not "no accuracy check".
     resolve_source(cfg.dataset, cfg.datasets_dir)
