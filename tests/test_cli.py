@@ -118,3 +118,33 @@ def test_help_works_for_every_subcommand(
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: tinyml {command}")
+
+
+@pytest.mark.tflm
+def test_generate_removes_its_own_files_from_an_earlier_model(
+    tiny_int8_model,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    user_file = out / "alpha_notes.cpp"  # the user's, beside generated files
+    user_file.write_text("// mine\n")
+
+    def run(stem: str) -> set[str]:
+        model = tmp_path / f"{stem}.tflite"
+        shutil.copy(tiny_int8_model.tflite_path, model)
+        argv = ["--cache-dir", str(tmp_path / "cache"), "generate"]
+        argv += ["--model", str(model), "--images", "2", "--out-dir", str(out)]
+        assert main(argv) == 0
+        return {p.name for p in out.iterdir()}
+
+    first = run("alpha")
+    assert "alpha_model_data.h" in first
+    edited = out / "alpha_model_settings.cpp"
+    edited.write_text(edited.read_text() + "// edited by hand\n")
+    second = run("beta")
+    assert not any(
+        n.startswith("alpha_") for n in second - {edited.name, user_file.name}
+    )
+    assert {edited.name, user_file.name} <= second  # changed or not ours: kept
+    assert {"beta_model_data.h", "beta_model.cpp", "tinyml_model.h"} <= second
