@@ -214,9 +214,8 @@ def _cmd_hex(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .pipeline import generate
-
     from .fileio import replace_generated
+    from .pipeline import generate
 
     cfg = _all_options(args)
     result = generate(cfg, Path(args.out_dir), cache_dir=_cache_dir(args), log=_log)
