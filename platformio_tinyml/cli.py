@@ -235,6 +235,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     budget = None
     if args.board:
         from .boards import board_spec
+        from .pio.plan import model_in_internal_flash
         from .pipeline import generate
         from .report import estimate_budget
 
@@ -248,10 +249,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
             spec.ram_bytes,
             result.model_bytes,
             result.arena_size,
+            model_external=not model_in_internal_flash(cfg),
         )
     path = write_report(
         cfg, Path(args.out_dir), cache_dir=_cache_dir(args), budget=budget
     )
+    for line in budget.over_budget() if budget is not None else ():
+        _log(f"warning: over budget: {line} (see {Path(args.out_dir) / 'budget.png'})")
     print(path)
     return 0
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -384,7 +384,7 @@ def render_all(
         )
     else:
         # External flash: the model is programmed separately from an Intel HEX file,
-        # and the address header stands in for <stem>_model_data.h.
+        # and the address header takes the name <stem>_model_data.h.
         from .codegen.intel_hex import render_address_header, render_model_hex
 
         header = render_address_header(
@@ -395,7 +395,7 @@ def render_all(
             sha256=info.sha256,
         )
         files = [
-            GeneratedFile(PurePosixPath(f"{stem}_model_data.h"), header.content),
+            header,
             GeneratedFile.text(
                 f"{stem}_model.hex",
                 render_model_hex(model.tflite, address=cfg.model_address),
