@@ -318,8 +318,9 @@ def _stack(images: list[Array], where: str) -> Array:
     if len(shapes) > 1:
         raise DatasetError(
             f"images in '{where}' have different sizes "
-            f"'{', '.join(sorted(_fmt(s) for s in shapes))}'; pass image_size or use "
-            "a zoo model so they are resized"
+            f"'{', '.join(sorted(_fmt(s) for s in shapes))}'; give a model "
+            "(custom_tinyml_model, or --model for tinyml pack-images) so they are "
+            "resized to its input, or resize the images"
         )
     return np.stack(images).astype(np.uint8)
 

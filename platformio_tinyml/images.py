@@ -712,15 +712,22 @@ def write_image_set(
     from .datasets import load_dataset
     from .fileio import write_files
 
-    dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
     model_bytes: bytes | None = None
+    size: tuple[int, int] | None = None
+    channels: int | None = None
     if model is not None:
-        try:
-            model_bytes = Path(model).read_bytes()
-        except OSError as exc:
-            raise ImageError(
-                f"cannot read model '{model}': {exc.strerror or exc}; check the path"
-            ) from None
+        from .model_info import load_model_file
+
+        model_bytes, info = load_model_file(Path(model))
+        if len(info.input.shape) == 4:  # folder images are resized to the input
+            _, height, width, channels = info.input.shape
+            size = (height, width)
+    dataset = load_dataset(
+        cfg.dataset,
+        datasets_dir=cfg.datasets_dir,
+        image_size=size,
+        channels=channels if channels in (1, 3) else None,
+    )
     if cfg.labels is not None and len(cfg.labels) != len(dataset.class_names):
         raise ConfigError(
             f"custom_tinyml_labels '{','.join(cfg.labels)}' has {len(cfg.labels)} "

@@ -234,6 +234,17 @@ def _with_empty_class(ws: Workspace) -> Path:
     return root
 
 
+def _with_mixed_sizes(ws: Workspace) -> Path:
+    from PIL import Image
+
+    root = ws.root / "inputs" / "mixed_ds"
+    for c, cls in enumerate(("a", "b")):
+        (root / cls).mkdir(parents=True)
+        for i, size in enumerate(((8, 8), (12, 10), (8, 8))):
+            Image.new("L", size, 60 * c + i).save(root / cls / f"{i}.png")
+    return root
+
+
 def _inspect(name: str, data: Callable[[], bytes]) -> Argv:
     return lambda ws: ["inspect", str(ws.file(name, data()))]
 
@@ -336,6 +347,17 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
     "datasets-dir-without-file": lambda ws: generate(
         ws, "--dataset", "mnist", "--datasets-dir", str(ws.dataset() / "a")
     ),
+    "pack-images-mixed-sizes-no-model": lambda ws: [
+        "pack-images",
+        "--dataset",
+        f"folder:{_with_mixed_sizes(ws)}",
+        "--count",
+        "2",
+        "--format",
+        "uint8",
+        "--out-dir",
+        str(ws.out),
+    ],
     "inspect-negative-samples": lambda ws: ["inspect", str(TINY_CNN), "--samples=-5"],
     # Output and cache directories
     "out-dir-unwritable": lambda ws: [
@@ -402,6 +424,10 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "datasets-dir-missing": ("nope' (custom_tinyml_datasets_dir", "does not exist"),
     "datasets-dir-without-file": ("has no 'mnist.npz'", "put the file there"),
     "inspect-negative-samples": ("--samples '-5' is negative", "use 0"),
+    "pack-images-mixed-sizes-no-model": (
+        "have different sizes",
+        "--model for tinyml pack-images",
+    ),
     "out-dir-unwritable": ("cannot write", "out-blocker", "writable"),
     "cache-dir-unwritable": ("cache-file", "writable"),
 }
