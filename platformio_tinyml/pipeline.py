@@ -135,11 +135,13 @@ def _looks_like_path(text: str) -> bool:
 def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
     """Make relative paths in ``cfg`` absolute against ``base_dir`` (the project)."""
     changes: dict[str, Any] = {}
-    if not _is_url(cfg.model) and _looks_like_path(cfg.model):
+    # Any scheme:// is left alone: fetch_model names the unsupported scheme.
+    if "://" not in cfg.model and _looks_like_path(cfg.model):
         path = Path(cfg.model).expanduser()
         if not path.is_absolute():
             changes["model"] = str(base_dir / path)
-    if cfg.dataset.startswith("folder:"):
+    # "folder:" with no path stays empty (an error), never the project folder.
+    if cfg.dataset.startswith("folder:") and cfg.dataset[len("folder:") :].strip():
         path = Path(cfg.dataset[len("folder:") :]).expanduser()
         if not path.is_absolute():
             changes["dataset"] = "folder:" + str(base_dir / path)

@@ -298,6 +298,7 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
     # Model sources
     "sha256-mismatch": option("--model-sha256", ZERO_SHA),
     "sha256-malformed": option("--model-sha256", "abc123"),
+    "url-unsupported-scheme": option("--model", "ftp://example.invalid/m.tflite"),
     "url-without-sha256": option("--model", "https://example.invalid/m.tflite"),
     "archive-parent-member": model_file(
         "evil.zip", lambda: zip_with_member("../evil.tflite")
@@ -334,6 +335,7 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
         ws, "--config", str(ws.root / "nope.ini")
     ),
     # Datasets and images
+    "dataset-folder-empty-path": option("--dataset", "folder:"),
     "dataset-folder-missing": option("--dataset", "folder:does/not/exist"),
     "dataset-folder-one-class": lambda ws: generate(
         ws, "--dataset", f"folder:{ws.dataset() / 'a'}"
@@ -391,6 +393,7 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "carray-wrong-magic": ("magic.tflite' is not a TFLite flatbuffer", "b'XXXX'"),
     "sha256-mismatch": ("tiny_cnn_int8.tflite' has sha256", ZERO_SHA, "update"),
     "sha256-malformed": ("model_sha256 'abc123'", "sha256sum"),
+    "url-unsupported-scheme": ("'ftp://example.invalid/m.tflite'", "'ftp'", "http"),
     "url-without-sha256": ("https://example.invalid/m.tflite", "model_sha256"),
     "archive-parent-member": ("unsafe member path '../evil.tflite'", "relative"),
     "archive-absolute-member": ("unsafe member path '/tmp/evil.tflite'", "relative"),
@@ -416,6 +419,7 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "config-not-ini": ("platformio.ini' is not valid INI", "[tinyml] section"),
     "config-missing-env": ("has no [env:b] section", "pass --env"),
     "config-missing-file": ("nope.ini'", "check the path"),
+    "dataset-folder-empty-path": ("dataset 'folder:' names no folder", "folder:<"),
     "dataset-folder-missing": ("exist'", "does not exist", "subfolder"),
     "dataset-folder-one-class": ("0 class subfolder(s)", "at least two"),
     "dataset-truncated-png": ("cut.png' (not a PNG", "remove or replace the file"),

@@ -190,7 +190,7 @@ def resolve_project_paths(cfg: TinyMLConfig, project_dir: Path) -> TinyMLConfig:
     changes: dict[str, Any] = {}
     if _is_local_model(cfg.model):
         changes["model"] = str((project_dir / Path(cfg.model).expanduser()).resolve())
-    if cfg.dataset.startswith("folder:"):
+    if cfg.dataset.startswith("folder:") and cfg.dataset[len("folder:") :].strip():
         folder = Path(cfg.dataset[len("folder:") :]).expanduser()
         changes["dataset"] = "folder:" + str((project_dir / folder).resolve())
     for name in ("datasets_dir", "tflm_dir"):
