@@ -76,10 +76,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trained = train_model(
         cfg.model, dataset, epochs=cfg.epochs, seed=cfg.seed, cache_dir=_cache_dir(args)
     )
-    export_trained_model(trained, Path(args.out))
+    written = export_trained_model(trained, Path(args.out))
     print(
         f"trained {trained.architecture} on {dataset.description}: "
-        f"float accuracy {trained.float_accuracy:.4f}; wrote {args.out}"
+        f"float accuracy {trained.float_accuracy:.4f}; wrote {written}"
     )
     return 0
 
@@ -450,7 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted", file=sys.stderr, flush=True)
+        if argv is None and "tensorflow" in sys.modules:
+            # As the console script, leave now: TensorFlow's shutdown after an
+            # interrupted fit takes many seconds, and nothing is left to save.
+            sys.stdout.flush()
+            os._exit(130)
         return 130
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DependencyError
-from .model_info import TFLM_OPS, ModelInfo, TensorInfo, load_model_file
+from .model_info import (
+    TFLM_OPS,
+    ModelInfo,
+    TensorInfo,
+    check_runnable_types,
+    load_model_file,
+)
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -73,6 +79,7 @@ def inspect_model(
         DatasetError: the dataset does not fit the model.
     """
     data, info = load_model_file(Path(path))
+    check_runnable_types(info, str(path))
     notes: list[str] = []
     arena: int | None = None
     accuracy: float | None = None

@@ -175,6 +175,7 @@ class ModelInfo:
     macs: int
     unsupported_ops: tuple[str, ...]  # op names TFLM has no builtin kernel for
     description: str
+    tensor_dtypes: tuple[str, ...] = ()  # every dtype an operator reads or writes
 
     @property
     def input(self) -> TensorInfo:
@@ -404,6 +405,7 @@ def _parse(reader: _Reader) -> ModelInfo:
     if n_subgraphs == 0:
         raise reader.fail("it has no subgraph")
     ops: list[OpInfo] = []
+    used_dtypes: set[str] = set()
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
     for s in range(n_subgraphs):
@@ -431,6 +433,11 @@ def _parse(reader: _Reader) -> ModelInfo:
                 tensor(t).shape if t >= 0 else ()
                 for t in (int(op.Inputs(i)) for i in range(n_op_in))
             ]
+            used_dtypes.update(
+                tensor(t).dtype
+                for t in (int(op.Inputs(i)) for i in range(n_op_in))
+                if t >= 0
+            )
             out_shapes = [
                 tensor(t).shape if t >= 0 else ()
                 for t in (int(op.Outputs(i)) for i in range(n_op_out))
@@ -460,7 +467,23 @@ def _parse(reader: _Reader) -> ModelInfo:
         macs=macs,
         unsupported_ops=tuple(n for n in op_names if n not in TFLM_OPS),
         description=_describe(inputs, len(ops), macs),
+        tensor_dtypes=tuple(sorted(used_dtypes)),
     )
+
+
+def check_runnable_types(info: ModelInfo, source: str) -> None:
+    """Refuse tensor types TFLM has no kernels for, naming the file.
+
+    Raises:
+        ModelError: the model has float16 tensors (float16 post-training
+            quantization), which TFLM only meets with an internal assertion.
+    """
+    if "float16" in info.tensor_dtypes:
+        raise ModelError(
+            f"model '{source}' has float16 tensors (float16 quantization), which TFLM "
+            "cannot run; convert it to int8 or float32 (tinyml convert --quantize "
+            "int8)"
+        )
 
 
 def read_model(data: bytes, *, source: str = "<bytes>") -> ModelInfo:

