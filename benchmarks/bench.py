@@ -394,7 +394,7 @@ def accuracy(
         row: dict[str, Any] = {"model": plan.name, "epochs": plan.epochs}
         try:
             dataset = load_dataset(plan.dataset, for_model=plan.name)
-            row["dataset"] = dataset.description
+            row["dataset"] = portable(dataset.description)
             row["train_images"] = int(len(dataset.y_train))
             row["test_images"] = int(len(dataset.y_test))
             log(f"accuracy: training {plan.name} for {plan.epochs} epoch(s)")
@@ -688,7 +688,7 @@ def firmware(
         "counts": counts,
         "builds": memory,
         "examples": examples,
-        "tflm": str(tree.root),
+        "tflm": "tflite-micro 90b983c2 checkout",  # no machine paths in results
         "qemu_note": "instruction counts from the insncount TCG plugin; not cycles",
     }
 
@@ -926,6 +926,14 @@ def _render_anchors(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+_QUOTED_PATH = re.compile(r"'(?:[^'/]*/)+([^'/]+)'")
+
+
+def portable(text: str) -> str:
+    """``text`` with quoted file paths cut to their file name (no machine paths)."""
+    return _QUOTED_PATH.sub(r"'\1'", text)
+
+
 def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
     from platformio_tinyml.boards import BOARDS
 
@@ -945,15 +953,18 @@ def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
         "| example | model | board | flash used / board | RAM used / board | arena |",
         "|---|---|---|---|---|---|",
     ]
-    for ex in fw.get("examples", []):
+    # The examples as configured now, not as recorded: a stale row would show a
+    # model the example no longer uses.
+    for ex in example_models():
         label = f"{ex['model']}-{ex['kernels']}-{ex['images']}x{ex['image_format']}"
         entry = fw["builds"].get(label, {})
         board = BOARDS.get(ex["board"])
         mem = entry.get("memory")
         if mem is None or board is None:
             lines.append(
-                f"| {ex['example']} | {ex['model']} | {ex['board']} | not "
-                "measured | | |"
+                f"| {ex['example']} | {ex['model']} ({ex['images']}× "
+                f"{ex['image_format']}) | {ex['board']} | not measured in this run "
+                "(run `benchmarks/run --only firmware`) | | |"
             )
             continue
         lines.append(
@@ -1007,7 +1018,8 @@ def _render_accuracy(acc: Sequence[Mapping[str, Any]] | None, quick: bool) -> li
             continue
         f32, i8 = r["float32"], r["int8"]
         lines.append(
-            f"| {r['model']} | {r['dataset']} ({r['train_images']:,} train; TFLM on "
+            f"| {r['model']} | {portable(r['dataset'])} ({r['train_images']:,} "
+            "train; TFLM on "
             f"{i8['samples']:,} test) | {r['epochs']} "
             f"({r.get('default_epochs', '?')}) | "
             f"{r['keras_float_accuracy'] * 100:.2f}% | "
@@ -1084,20 +1096,6 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(ns.quick, ns.out, ns.work, tuple(ns.only or PARTS))
 
 
-def _quick_datasets(work: Path) -> Path:
-    """A datasets dir without mnist.npz: MNIST falls back to the 5000-image subset."""
-    from platformio_tinyml.datasets import CIFAR10_TARBALL
-
-    target = work / "quick-datasets"
-    target.mkdir(parents=True, exist_ok=True)
-    source = os.environ.get("TINYML_DATASETS_DIR")
-    if source and (Path(source) / CIFAR10_TARBALL).is_file():
-        link = target / CIFAR10_TARBALL
-        if not link.exists():
-            link.symlink_to(Path(source).resolve() / CIFAR10_TARBALL)
-    return target
-
-
 def _guard(name: str, fn: Callable[[], Any]) -> Any:
     """Run one part; a failure becomes ``{"error": ...}`` so the others still run."""
     log(f"--- {name} ---")
@@ -1145,9 +1143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     work = opts.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    if opts.quick:
-        os.environ["TINYML_DATASETS_DIR"] = str(_quick_datasets(work))
-    elif not os.environ.get("TINYML_DATASETS_DIR"):
+    if not os.environ.get("TINYML_DATASETS_DIR"):
         log("TINYML_DATASETS_DIR is not set; datasets resolve to the defaults")
     core_dir = work / "pio-core"
     cache_dir = work / "fw-workspace" / "tinyml" / "cache"
@@ -1165,7 +1161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": f"{platform.system()} {platform.machine()}, Python "
             f"{platform.python_version()}",
             "cpus": os.cpu_count(),
-            "datasets_dir": os.environ.get("TINYML_DATASETS_DIR"),
+            "datasets_dir": "TINYML_DATASETS_DIR"
+            if os.environ.get("TINYML_DATASETS_DIR")
+            else None,
             "epochs": {p.name: p.epochs for p in plans},
             "parts": list(opts.parts),
         },
