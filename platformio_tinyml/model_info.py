@@ -514,6 +514,76 @@ def read_model(data: bytes, *, source: str = "<bytes>") -> ModelInfo:
         raise reader.fail(f"{type(exc).__name__}: {detail[:80]}") from exc
 
 
+class _RawTab:
+    """The two members of a flatbuffers ``Table`` that :class:`_Reader` uses."""
+
+    def __init__(self, reader: _Reader, pos: int) -> None:
+        self.Pos = pos  # noqa: N815 -- the flatbuffers accessor's name
+        self._reader = reader
+
+    def Offset(self, slot: int) -> int:  # noqa: N802 -- the flatbuffers accessor's name
+        data = self._reader.data
+        vtable = self.Pos - struct.unpack_from("<i", data, self.Pos)[0]
+        vsize: int = struct.unpack_from("<H", data, vtable)[0]
+        if slot >= vsize:
+            return 0
+        off: int = struct.unpack_from("<H", data, vtable + slot)[0]
+        return off
+
+
+class _RawTable:
+    """A table at a known position, checked by :class:`_Reader` like an accessor."""
+
+    def __init__(self, reader: _Reader, pos: int) -> None:
+        self._tab = _RawTab(reader, pos)
+
+
+def _raw_tables(reader: _Reader, table: _RawTable, slot: int, what: str) -> list[Any]:
+    """The checked tables of the offset vector in ``slot`` of ``table``."""
+    length = reader.check_offset_vector(table, slot, what)
+    if not length:
+        return []
+    tab = table._tab
+    start = tab.Pos + tab.Offset(slot)
+    start += reader.u32(start) + 4
+    items = []
+    for i in range(length):
+        item = _RawTable(reader, start + 4 * i + reader.u32(start + 4 * i))
+        reader.check_table(item, what)
+        items.append(item)
+    return items
+
+
+def check_model_structure(data: bytes, *, source: str = "<bytes>") -> None:
+    """Check a ``.tflite`` flatbuffer's structure without the schema package.
+
+    The same bounds checks as :func:`read_model` (:class:`_Reader`), on the tables
+    that make a model: the root, operator codes, subgraphs with their tensors,
+    inputs, outputs and operators, and buffers. It imports neither ``tflite`` nor
+    numpy, so ``tinyml carray`` stays fast; it does not decode ops or shapes.
+
+    Raises:
+        ModelError: the bytes are not a structurally valid TFLite flatbuffer.
+    """
+    _check_magic(data, source)
+    reader = _Reader(data, source)
+    root = _RawTable(reader, reader.u32(0))
+    reader.check_table(root, "model")
+    _raw_tables(reader, root, 6, "operator codes")
+    subgraphs = _raw_tables(reader, root, 8, "subgraphs")
+    if not subgraphs:
+        raise reader.fail("it has no subgraph")
+    for subgraph in subgraphs:
+        _raw_tables(reader, subgraph, 4, "tensors")
+        reader.check_vector(subgraph, 6, 4, "subgraph inputs")
+        reader.check_vector(subgraph, 8, 4, "subgraph outputs")
+        for op in _raw_tables(reader, subgraph, 10, "operators"):
+            reader.check_vector(op, 6, 4, "operator inputs")
+            reader.check_vector(op, 8, 4, "operator outputs")
+    for buffer in _raw_tables(reader, root, 12, "buffers"):
+        reader.check_vector(buffer, 4, 1, "buffer data")
+
+
 def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
     """Read a ``.tflite`` file and describe it.
 

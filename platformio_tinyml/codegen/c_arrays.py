@@ -373,10 +373,10 @@ def write_model_sources(
                 f"cannot read model '{model}': {exc.strerror or exc}; check the path"
             ) from None
     else:
-        from ..model_info import read_model, read_model_bytes
+        from ..model_info import check_model_structure, read_model_bytes
 
         data = read_model_bytes(model)
-        read_model(data, source=str(model))
+        check_model_structure(data, source=str(model))
     stem, _ = symbol_stem(name, model.stem)
     files = render_model_sources(
         data, stem=stem, mode=mode, section=section, source_name=model.name
