@@ -268,3 +268,23 @@ def test_carray_command_imports_no_numpy_pillow_or_schema(tmp_path: Path) -> Non
     )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "tiny_cnn_int8_model_data.S").is_file()
+
+
+def test_a_large_wrong_file_is_refused_from_its_header(tmp_path: Path) -> None:
+    """A 300 MB video named .tflite is refused without reading it whole."""
+    import tracemalloc
+
+    from platformio_tinyml.model_info import read_model_bytes
+
+    big = tmp_path / "movie.tflite"
+    with big.open("wb") as fp:
+        fp.write(b"\x00\x00\x00\x18ftypmp42")  # an MP4 header
+        fp.truncate(300 * 1024 * 1024)  # sparse: no disk space used
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelError, match="movie.tflite' is not a TFLite"):
+            read_model_bytes(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
