@@ -274,8 +274,6 @@ def test_a_large_wrong_file_is_refused_from_its_header(tmp_path: Path) -> None:
     """A 300 MB video named .tflite is refused without reading it whole."""
     import tracemalloc
 
-    from platformio_tinyml.model_info import read_model_bytes
-
     big = tmp_path / "movie.tflite"
     with big.open("wb") as fp:
         fp.write(b"\x00\x00\x00\x18ftypmp42")  # an MP4 header
@@ -283,7 +281,7 @@ def test_a_large_wrong_file_is_refused_from_its_header(tmp_path: Path) -> None:
     tracemalloc.start()
     try:
         with pytest.raises(ModelError, match="movie.tflite' is not a TFLite"):
-            read_model_bytes(big)
+            load_model_file(big)  # what inspect and the pipeline use
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
