@@ -264,8 +264,13 @@ def _skip_cause(reason: str) -> str:
     return "other"
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     """One closing summary of every test that did not run, grouped by cause."""
+    kept = config.stash.get(_PRIVATE_BASETEMP, None)
+    if kept and exitstatus != 0:
+        terminalreporter.write_line(f"temporary files of this run are kept in {kept}")
     causes: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for report in terminalreporter.stats.get("skipped", []):
