@@ -257,6 +257,12 @@ def test_pipeline_speed_quick_on_small_model(tmp_path: Path) -> None:
         gen["xxd_i"]["best_s"] / gen["tinyml"]["best_s"]
     )
     assert gen["speedup"] > 1.0, gen  # numpy rendering beats spawning xxd -i
+    cli = result["cli"]  # whole commands; the synthetic bytes go through --raw
+    assert "error" not in cli, cli
+    assert cli["flatbuffer_checked"] is False
+    assert cli["speedup"] == pytest.approx(
+        cli["xxd_i"]["best_s"] / cli["tinyml_carray"]["best_s"]
+    )
     compile_ = result["compile"]
     assert compile_["speedup"] > 1.0, compile_  # .incbin beats a 512 KB C array
     assert compile_["meets_target"] == (compile_["speedup"] >= 30.0)
