@@ -172,6 +172,7 @@ def pipeline_speed(
             "xxd_i": series(t_xxd),
             "speedup": ratio(t_xxd, t_ours),
         }
+        out["cli"] = carray_cli_speed(work, xxd, repeats)
 
     # Compile: C array vs .incbin, with the firmware's compiler and flags.
     cc = shutil.which("arm-none-eabi-g++")
@@ -205,6 +206,54 @@ def pipeline_speed(
 
     out["cache"] = _cache_hit(work / "cache-hit", repeats=repeats)
     return out
+
+
+CLI_RATIO_TARGET = 2.0  # `tinyml carray` at least twice as fast as `xxd -i`
+
+
+def carray_cli_speed(work: Path, xxd: str, repeats: int) -> dict[str, Any]:
+    """`tinyml carray model.tflite` vs `xxd -i model.tflite`: whole processes.
+
+    Both run from the command line, start-up included, on ``work/model.tflite``;
+    tinyml in its default mode (``.incbin`` above 256 KiB) and in ``--xxd`` mode.
+    """
+    from platformio_tinyml.errors import ModelError
+    from platformio_tinyml.model_info import check_model_structure
+
+    exe = Path(sys.executable).with_name("tinyml")
+    if not exe.is_file():
+        return {"error": f"no tinyml console script beside {sys.executable}"}
+    try:  # a real model is checked as users' models are; synthetic bytes need --raw
+        check_model_structure((work / "model.tflite").read_bytes())
+        raw: tuple[str, ...] = ()
+    except ModelError:
+        raw = ("--raw",)
+
+    def tinyml(*extra: str) -> Callable[[], float]:
+        cmd = [str(exe), "carray", "model.tflite", "--out-dir", "cli", *raw, *extra]
+        return lambda: timed(lambda: run_checked(cmd, cwd=work))
+
+    def xxd_i() -> float:
+        with open(work / "xxd.c", "w") as fp:
+            return timed(
+                lambda: subprocess.run(
+                    [xxd, "-i", "model.tflite"], cwd=work, stdout=fp, check=True
+                )
+            )
+
+    t_auto, t_xxd = interleave(tinyml(), xxd_i, repeats)
+    t_xxd_mode, t_xxd2 = interleave(tinyml("--xxd"), xxd_i, repeats)
+    speedup = ratio(t_xxd, t_auto)
+    return {
+        "flatbuffer_checked": not raw,
+        "tinyml_carray": series(t_auto),
+        "xxd_i": series(t_xxd),
+        "speedup": speedup,
+        "tinyml_carray_xxd_mode": series(t_xxd_mode),
+        "speedup_xxd_mode": ratio(t_xxd2, t_xxd_mode),
+        "target": CLI_RATIO_TARGET,
+        "meets_target": speedup >= CLI_RATIO_TARGET,
+    }
 
 
 def tiny_dataset(folder: Path, per_class: int = 6) -> Path:
@@ -397,7 +446,7 @@ def accuracy(
         row: dict[str, Any] = {"model": plan.name, "epochs": plan.epochs}
         try:
             dataset = load_dataset(plan.dataset, for_model=plan.name)
-            row["dataset"] = dataset.description
+            row["dataset"] = portable(dataset.description)
             row["train_images"] = int(len(dataset.y_train))
             row["test_images"] = int(len(dataset.y_test))
             log(f"accuracy: training {plan.name} for {plan.epochs} epoch(s)")
@@ -691,7 +740,7 @@ def firmware(
         "counts": counts,
         "builds": memory,
         "examples": examples,
-        "tflm": str(tree.root),
+        "tflm": "tflite-micro 90b983c2 checkout",  # no machine paths in results
         "qemu_note": "instruction counts from the insncount TCG plugin; not cycles",
     }
 
@@ -769,6 +818,23 @@ def _render_pipeline(p: Mapping[str, Any] | None) -> list[str]:
         )
     else:
         lines.append(f"| C source generation | not measured: {_error(g)} | | |")
+    cli = p.get("cli")
+    if cli is not None and "speedup" in cli:
+        verdict = "meets" if cli["meets_target"] else "misses"
+        lines += [
+            "| `tinyml carray"
+            + ("" if cli.get("flatbuffer_checked", True) else " --raw")
+            + "` vs `xxd -i`, whole commands (start-up included) | "
+            + f"{cli['tinyml_carray']['best_s'] * 1000:.0f} ms | "
+            f"{cli['xxd_i']['best_s'] * 1000:.0f} ms | **{cli['speedup']:.1f}x** "
+            f"({verdict} the ≥{cli['target']:.0f}x target) |",
+            f"| `tinyml carray --xxd` vs `xxd -i`, whole commands | "
+            f"{cli['tinyml_carray_xxd_mode']['best_s'] * 1000:.0f} ms | "
+            f"{cli['xxd_i']['best_s'] * 1000:.0f} ms | "
+            f"**{cli['speedup_xxd_mode']:.1f}x** |",
+        ]
+    elif cli is not None:
+        lines.append(f"| `tinyml carray` command | not measured: {_error(cli)} | | |")
     c = p.get("compile", {})
     if "speedup" in c:
         verdict = "meets" if c["meets_target"] else "misses"
@@ -929,6 +995,14 @@ def _render_anchors(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+_QUOTED_PATH = re.compile(r"'(?:[^'/]*/)+([^'/]+)'")
+
+
+def portable(text: str) -> str:
+    """``text`` with quoted file paths cut to their file name (no machine paths)."""
+    return _QUOTED_PATH.sub(r"'\1'", text)
+
+
 def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
     from platformio_tinyml.boards import BOARDS, limits_from_manifest
     from platformio_tinyml.errors import ConfigError
@@ -949,7 +1023,9 @@ def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
         "| example | model | board | flash used / board | RAM used / board | arena |",
         "|---|---|---|---|---|---|",
     ]
-    for ex in fw.get("examples", []):
+    # The examples as configured now, not as recorded: a stale row would show a
+    # model the example no longer uses.
+    for ex in example_models():
         label = f"{ex['model']}-{ex['kernels']}-{ex['images']}x{ex['image_format']}"
         entry = fw["builds"].get(label, {})
         board = BOARDS.get(ex["board"])
@@ -960,8 +1036,9 @@ def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
             limits = None  # the board's platform is not installed
         if mem is None or board is None:
             lines.append(
-                f"| {ex['example']} | {ex['model']} | {ex['board']} | not "
-                "measured | | |"
+                f"| {ex['example']} | {ex['model']} ({ex['images']}× "
+                f"{ex['image_format']}) | {ex['board']} | not measured in this run "
+                "(run `benchmarks/run --only firmware`) | | |"
             )
             continue
         if limits is None or not limits.flash_bytes or not limits.ram_bytes:
@@ -1022,7 +1099,8 @@ def _render_accuracy(acc: Sequence[Mapping[str, Any]] | None, quick: bool) -> li
             continue
         f32, i8 = r["float32"], r["int8"]
         lines.append(
-            f"| {r['model']} | {r['dataset']} ({r['train_images']:,} train; TFLM on "
+            f"| {r['model']} | {portable(r['dataset'])} ({r['train_images']:,} "
+            "train; TFLM on "
             f"{i8['samples']:,} test) | {r['epochs']} "
             f"({r.get('default_epochs', '?')}) | "
             f"{r['keras_float_accuracy'] * 100:.2f}% | "
@@ -1099,20 +1177,6 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(ns.quick, ns.out, ns.work, tuple(ns.only or PARTS))
 
 
-def _quick_datasets(work: Path) -> Path:
-    """A datasets dir without mnist.npz: MNIST falls back to the 5000-image subset."""
-    from platformio_tinyml.datasets import CIFAR10_TARBALL
-
-    target = work / "quick-datasets"
-    target.mkdir(parents=True, exist_ok=True)
-    source = os.environ.get("TINYML_DATASETS_DIR")
-    if source and (Path(source) / CIFAR10_TARBALL).is_file():
-        link = target / CIFAR10_TARBALL
-        if not link.exists():
-            link.symlink_to(Path(source).resolve() / CIFAR10_TARBALL)
-    return target
-
-
 def _guard(name: str, fn: Callable[[], Any]) -> Any:
     """Run one part; a failure becomes ``{"error": ...}`` so the others still run."""
     log(f"--- {name} ---")
@@ -1160,9 +1224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     work = opts.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    if opts.quick:
-        os.environ["TINYML_DATASETS_DIR"] = str(_quick_datasets(work))
-    elif not os.environ.get("TINYML_DATASETS_DIR"):
+    if not os.environ.get("TINYML_DATASETS_DIR"):
         log("TINYML_DATASETS_DIR is not set; datasets resolve to the defaults")
     core_dir = work / "pio-core"
     cache_dir = work / "fw-workspace" / "tinyml" / "cache"
@@ -1180,7 +1242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": f"{platform.system()} {platform.machine()}, Python "
             f"{platform.python_version()}",
             "cpus": os.cpu_count(),
-            "datasets_dir": os.environ.get("TINYML_DATASETS_DIR"),
+            "datasets_dir": "TINYML_DATASETS_DIR"
+            if os.environ.get("TINYML_DATASETS_DIR")
+            else None,
             "epochs": {p.name: p.epochs for p in plans},
             "parts": list(opts.parts),
         },

@@ -98,3 +98,41 @@ def capture_native_output(fn: Callable[[], T]) -> tuple[T, str]:
         error.tinyml_log = text  # type: ignore[attr-defined]
         raise error
     return result, text
+
+
+# C++ log lines TensorFlow prints on stderr that say nothing to our users: the
+# tf.data graph Keras builds names an attribute this TensorFlow build does not know.
+_TF_NOISE = (b"use_unbounded_threadpool",)
+
+
+def filter_native_stderr(
+    fn: Callable[[], T], noise: tuple[bytes, ...] = _TF_NOISE
+) -> T:
+    """Run ``fn()`` with C-level stderr lines containing ``noise`` dropped.
+
+    Other stderr output (Python tracebacks, progress) passes through as it comes;
+    stdout is untouched.
+    """
+    import threading
+
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    saved = os.dup(2)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+
+    def forward() -> None:
+        with os.fdopen(read_fd, "rb") as pipe:
+            for line in pipe:
+                if not any(word in line for word in noise):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=forward, daemon=True)
+    thread.start()
+    try:
+        return fn()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the thread ends
+        thread.join(timeout=0.5)
+        os.close(saved)

@@ -24,6 +24,7 @@ from .errors import ConfigError
 RUNTIME_FLASH_ESTIMATE = 160 * 1024
 # RAM besides the arena: stacks, newlib, the interpreter object, serial buffers.
 RUNTIME_RAM_ESTIMATE = 16 * 1024
+EXTERNAL_MODEL_NOTE = "model placed in external memory"
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,25 @@ class MemoryBudget:
         return self.model_bytes + self.code_bytes
 
     @property
+    def model_external(self) -> bool:
+        """The model lives in external memory and is not counted in flash."""
+        return EXTERNAL_MODEL_NOTE in self.notes
+
+    def over_budget(self) -> tuple[str, ...]:
+        """One line per memory that the estimate exceeds (empty when it fits)."""
+        lines = []
+        for name, used, limit in (
+            ("flash", self.flash_used, self.flash_limit),
+            ("RAM", self.ram_used, self.ram_limit),
+        ):
+            if limit and used > limit:
+                lines.append(
+                    f"{name} use {used:,} B is {100.0 * used / limit:.1f}% of "
+                    f"{self.board}'s {limit:,} B {name}"
+                )
+        return tuple(lines)
+
+    @property
     def ram_used(self) -> int:
         return self.arena_bytes + self.other_ram_bytes
 
@@ -242,5 +262,5 @@ def estimate_budget(
         arena_bytes=arena_bytes,
         code_bytes=image_bytes + runtime_flash,
         other_ram_bytes=runtime_ram,
-        notes=() if model_in_flash else ("model placed in external memory",),
+        notes=() if model_in_flash else (EXTERNAL_MODEL_NOTE,),
     )

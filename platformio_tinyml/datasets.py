@@ -72,6 +72,8 @@ class Dataset:
         class_names: one name per label index.
         description: which source was used, for humans (e.g. "full MNIST from ...").
         fingerprint: a cheap, stable identity of the source (see dataset_fingerprint).
+        split: how the test split was made, for humans (e.g. "the official MNIST
+            test split", or a share held out of a folder).
     """
 
     name: str
@@ -82,6 +84,7 @@ class Dataset:
     class_names: tuple[str, ...]
     description: str
     fingerprint: str
+    split: str = "the dataset's test split"
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -150,6 +153,7 @@ def load_dataset(
         class_names=classes,
         description=source.description,
         fingerprint=fingerprint,
+        split=_split_note(name, source, len(y_train) + len(y_test), len(y_test)),
     )
     if arch_shape is not None and dataset.image_shape != arch_shape:
         raise DatasetError(
@@ -158,6 +162,24 @@ def load_dataset(
             "or architecture"
         )
     return dataset
+
+
+def _split_note(name: str, source: DatasetSource, total: int, n_test: int) -> str:
+    """How the test split of a loaded dataset was made (shown with accuracies)."""
+    if source.kind == "embedded":
+        return (
+            f"every {_EMBEDDED_TEST_EVERY}th of the {total} embedded MNIST images "
+            "held out; they come from MNIST's training set, not its test split"
+        )
+    if source.kind == "folder":
+        assert source.path is not None
+        if (source.path / "train").is_dir() and (source.path / "test").is_dir():
+            return f"the {n_test} images of the folder's test/ subfolders"
+        return (
+            f"{_FOLDER_TEST_FRACTION:.0%} of each class held out by file-name hash "
+            f"({n_test} of {total} images; add train/ and test/ subfolders to choose)"
+        )
+    return f"the official {'MNIST' if name == 'mnist' else 'CIFAR-10'} test split"
 
 
 def _fmt(shape: tuple[int, ...]) -> str:
@@ -296,8 +318,9 @@ def _stack(images: list[Array], where: str) -> Array:
     if len(shapes) > 1:
         raise DatasetError(
             f"images in '{where}' have different sizes "
-            f"'{', '.join(sorted(_fmt(s) for s in shapes))}'; pass image_size or use "
-            "a zoo model so they are resized"
+            f"'{', '.join(sorted(_fmt(s) for s in shapes))}'; give a model "
+            "(custom_tinyml_model, or --model for tinyml pack-images) so they are "
+            "resized to its input, or resize the images"
         )
     return np.stack(images).astype(np.uint8)
 
@@ -426,6 +449,17 @@ def _load_folder(
             f"dataset folder '{root}' has {len(classes)} class subfolder(s); "
             "create one subfolder of images per class (at least two)"
         )
+    for base in (root / "train", root / "test") if has_splits else (root,):
+        for cls in classes:
+            folder = base / cls
+            if not folder.is_dir() or not any(
+                p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                for p in folder.iterdir()
+            ):
+                raise DatasetError(
+                    f"dataset class folder '{folder}' has no images "
+                    f"({', '.join(IMAGE_SUFFIXES)}); add images to it or remove it"
+                )
     if has_splits:
         xtr, ytr, _ = _read_class_folders(root / "train", classes, image_size, mode)
         xte, yte, _ = _read_class_folders(root / "test", classes, image_size, mode)

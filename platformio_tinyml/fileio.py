@@ -110,6 +110,53 @@ def write_files(out_dir: Path, files: Iterable[GeneratedFile]) -> list[Path]:
     return changed
 
 
+MANIFEST_NAME = ".tinyml-generated.json"
+
+
+def replace_generated(out_dir: Path, paths: Iterable[Path]) -> list[Path]:
+    """Record ``paths`` as the generator's files in ``out_dir``; drop its older ones.
+
+    A manifest (:data:`MANIFEST_NAME`) lists each file the last run generated with
+    its sha256. Files from that list that this run did not produce are deleted, but
+    only while they still hold the bytes the generator wrote: a file the user
+    created or edited is never touched.
+
+    Args:
+        out_dir: the output directory.
+        paths: every file this run generated (inside ``out_dir``).
+
+    Returns:
+        The files that were deleted.
+    """
+    import json
+
+    out_dir = Path(out_dir)
+    manifest = out_dir / MANIFEST_NAME
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+        if not isinstance(previous, dict):
+            previous = {}
+    except (OSError, ValueError):
+        previous = {}
+    current = {
+        Path(p).relative_to(out_dir).as_posix(): sha256_file(Path(p)) for p in paths
+    }
+    removed = []
+    for rel, digest in sorted(previous.items()):
+        target = out_dir / rel
+        if rel in current or not isinstance(digest, str) or ".." in Path(rel).parts:
+            continue
+        try:
+            if target.is_file() and sha256_file(target) == digest:
+                target.unlink()
+                removed.append(target)
+        except OSError:
+            continue
+    text = json.dumps(current, indent=1, sort_keys=True) + "\n"
+    write_if_changed(manifest, text.encode("utf-8"))
+    return removed
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 3600.0) -> Iterator[None]:
     """Hold an inter-process lock on ``path`` (a ``.lock`` file in the cache)."""

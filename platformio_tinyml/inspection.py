@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DependencyError
-from .model_info import ModelInfo, TensorInfo, load_model_file
+from .model_info import (
+    ModelInfo,
+    TensorInfo,
+    check_runnable_types,
+    load_model_file,
+)
 from .tflm_ops import TFLM_OPS
 
 if TYPE_CHECKING:
@@ -46,6 +51,12 @@ def _ops(info: ModelInfo) -> list[dict[str, Any]]:
     ]
 
 
+def _evaluated(dataset: Dataset | None, samples: int) -> int:
+    """How many test images ``evaluate_accuracy(..., samples)`` runs."""
+    total = len(dataset.y_test) if dataset is not None else 0
+    return total if samples <= 0 else min(samples, total)
+
+
 def inspect_model(
     path: Path, *, dataset: Dataset | None = None, samples: int = 0
 ) -> dict[str, Any]:
@@ -70,6 +81,7 @@ def inspect_model(
         DatasetError: the dataset does not fit the model.
     """
     data, info = load_model_file(Path(path))
+    check_runnable_types(info, str(path))
     notes: list[str] = []
     arena: int | None = None
     accuracy: float | None = None
@@ -108,8 +120,12 @@ def inspect_model(
         "unsupported_ops": list(info.unsupported_ops),
         "arena_bytes": arena,
         "accuracy": accuracy,
-        "accuracy_samples": samples if dataset is not None else None,
+        "accuracy_samples": (
+            _evaluated(dataset, samples) if accuracy is not None else None
+        ),
         "dataset": dataset.name if dataset is not None else None,
+        "dataset_source": dataset.description if dataset is not None else None,
+        "test_split": dataset.split if dataset is not None else None,
         "notes": notes,
     }
 
@@ -136,9 +152,11 @@ def format_table(result: dict[str, Any]) -> str:
     ]
     if accuracy is not None:
         lines.append(
-            f"accuracy   {accuracy * 100:.2f} % on {result.get('dataset')} "
-            f"({result.get('accuracy_samples') or 'all'} test images, TFLM)"
+            f"accuracy   {accuracy * 100:.2f} % on {result.get('dataset')}: "
+            f"{result.get('accuracy_samples')} test images (TFLM)"
         )
+        lines.append(f"test split {result.get('test_split')}")
+        lines.append(f"data       {result.get('dataset_source')}")
     rows = [("op", "version", "count", "MACs", "TFLM")]
     for op in result["ops"]:
         rows.append(

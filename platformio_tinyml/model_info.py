@@ -70,6 +70,7 @@ class ModelInfo:
     macs: int
     unsupported_ops: tuple[str, ...]  # op names TFLM has no builtin kernel for
     description: str
+    tensor_dtypes: tuple[str, ...] = ()  # every dtype an operator reads or writes
 
     @property
     def input(self) -> TensorInfo:
@@ -311,6 +312,7 @@ def _parse(reader: _Reader) -> ModelInfo:
     if n_subgraphs == 0:
         raise reader.fail("it has no subgraph")
     ops: list[OpInfo] = []
+    used_dtypes: set[str] = set()
     inputs: tuple[TensorInfo, ...] = ()
     outputs: tuple[TensorInfo, ...] = ()
     for s in range(n_subgraphs):
@@ -338,6 +340,11 @@ def _parse(reader: _Reader) -> ModelInfo:
                 tensor(t).shape if t >= 0 else ()
                 for t in (int(op.Inputs(i)) for i in range(n_op_in))
             ]
+            used_dtypes.update(
+                tensor(t).dtype
+                for t in (int(op.Inputs(i)) for i in range(n_op_in))
+                if t >= 0
+            )
             out_shapes = [
                 tensor(t).shape if t >= 0 else ()
                 for t in (int(op.Outputs(i)) for i in range(n_op_out))
@@ -368,7 +375,23 @@ def _parse(reader: _Reader) -> ModelInfo:
         macs=macs,
         unsupported_ops=tuple(n for n in op_names if n not in TFLM_OPS),
         description=_describe(inputs, len(ops), macs),
+        tensor_dtypes=tuple(sorted(used_dtypes)),
     )
+
+
+def check_runnable_types(info: ModelInfo, source: str) -> None:
+    """Refuse tensor types TFLM has no kernels for, naming the file.
+
+    Raises:
+        ModelError: the model has float16 tensors (float16 post-training
+            quantization), which TFLM only meets with an internal assertion.
+    """
+    if "float16" in info.tensor_dtypes:
+        raise ModelError(
+            f"model '{source}' has float16 tensors (float16 quantization), which TFLM "
+            "cannot run; convert it to int8 or float32 (tinyml convert --quantize "
+            "int8)"
+        )
 
 
 def read_model(data: bytes, *, source: str = "<bytes>") -> ModelInfo:
@@ -399,6 +422,76 @@ def read_model(data: bytes, *, source: str = "<bytes>") -> ModelInfo:
         raise reader.fail(f"{type(exc).__name__}: {detail[:80]}") from exc
 
 
+class _RawTab:
+    """The two members of a flatbuffers ``Table`` that :class:`_Reader` uses."""
+
+    def __init__(self, reader: _Reader, pos: int) -> None:
+        self.Pos = pos  # noqa: N815 -- the flatbuffers accessor's name
+        self._reader = reader
+
+    def Offset(self, slot: int) -> int:  # noqa: N802 -- the flatbuffers accessor's name
+        data = self._reader.data
+        vtable = self.Pos - struct.unpack_from("<i", data, self.Pos)[0]
+        vsize: int = struct.unpack_from("<H", data, vtable)[0]
+        if slot >= vsize:
+            return 0
+        off: int = struct.unpack_from("<H", data, vtable + slot)[0]
+        return off
+
+
+class _RawTable:
+    """A table at a known position, checked by :class:`_Reader` like an accessor."""
+
+    def __init__(self, reader: _Reader, pos: int) -> None:
+        self._tab = _RawTab(reader, pos)
+
+
+def _raw_tables(reader: _Reader, table: _RawTable, slot: int, what: str) -> list[Any]:
+    """The checked tables of the offset vector in ``slot`` of ``table``."""
+    length = reader.check_offset_vector(table, slot, what)
+    if not length:
+        return []
+    tab = table._tab
+    start = tab.Pos + tab.Offset(slot)
+    start += reader.u32(start) + 4
+    items = []
+    for i in range(length):
+        item = _RawTable(reader, start + 4 * i + reader.u32(start + 4 * i))
+        reader.check_table(item, what)
+        items.append(item)
+    return items
+
+
+def check_model_structure(data: bytes, *, source: str = "<bytes>") -> None:
+    """Check a ``.tflite`` flatbuffer's structure without the schema package.
+
+    The same bounds checks as :func:`read_model` (:class:`_Reader`), on the tables
+    that make a model: the root, operator codes, subgraphs with their tensors,
+    inputs, outputs and operators, and buffers. It imports neither ``tflite`` nor
+    numpy, so ``tinyml carray`` stays fast; it does not decode ops or shapes.
+
+    Raises:
+        ModelError: the bytes are not a structurally valid TFLite flatbuffer.
+    """
+    _check_magic(data, source)
+    reader = _Reader(data, source)
+    root = _RawTable(reader, reader.u32(0))
+    reader.check_table(root, "model")
+    _raw_tables(reader, root, 6, "operator codes")
+    subgraphs = _raw_tables(reader, root, 8, "subgraphs")
+    if not subgraphs:
+        raise reader.fail("it has no subgraph")
+    for subgraph in subgraphs:
+        _raw_tables(reader, subgraph, 4, "tensors")
+        reader.check_vector(subgraph, 6, 4, "subgraph inputs")
+        reader.check_vector(subgraph, 8, 4, "subgraph outputs")
+        for op in _raw_tables(reader, subgraph, 10, "operators"):
+            reader.check_vector(op, 6, 4, "operator inputs")
+            reader.check_vector(op, 8, 4, "operator outputs")
+    for buffer in _raw_tables(reader, root, 12, "buffers"):
+        reader.check_vector(buffer, 4, 1, "buffer data")
+
+
 def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
     """Read a ``.tflite`` file and describe it.
 
@@ -411,9 +504,32 @@ def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
     Raises:
         ModelError: the file cannot be read or is not a usable TFLite model.
     """
+    data = read_model_bytes(path)
+    return data, read_model(data, source=str(path))
+
+
+def read_model_bytes(path: Path) -> bytes:
+    """Read a ``.tflite`` file whole, after checking its header.
+
+    A file that is not a TFLite flatbuffer (a text file, an archive, a video...) is
+    refused from its first bytes, so a large wrong file is never read whole.
+
+    Args:
+        path: the model file.
+
+    Returns:
+        The file's bytes (the flatbuffer itself is not parsed here).
+
+    Raises:
+        ModelError: the file cannot be read or does not start like a TFLite model.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fp:
+            head = fp.read(64)
+            if len(head) < 8 or head[4:8] != TFLITE_IDENTIFIER:
+                _check_magic(head, str(path))
+            return head + fp.read()
     except IsADirectoryError:
         raise ModelError(
             f"model '{path}' is a directory; pass a .tflite file "
@@ -423,4 +539,3 @@ def load_model_file(path: Path) -> tuple[bytes, ModelInfo]:
         raise ModelError(
             f"cannot read model '{path}': {exc.strerror or exc}; check the path"
         ) from None
-    return data, read_model(data, source=str(path))

@@ -122,6 +122,12 @@ def fetch_model(
             size limit, unsafe archive, or an unsupported file type.
     """
     expected = _check_sha256(sha256, "model sha256")
+    if "://" in source and not is_url(source):
+        scheme = source.split("://", 1)[0]
+        raise ModelSourceError(
+            f"model URL '{source}' uses the unsupported scheme '{scheme}'; use an "
+            "http(s):// or file:// URL, or a local path"
+        )
     if is_url(source):
         scheme = source.split(":", 1)[0].lower()
         if scheme not in _URL_SCHEMES:

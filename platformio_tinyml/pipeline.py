@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -79,6 +79,7 @@ class GenerationResult:
     images: int
     image_format: str
     labels: tuple[str, ...]
+    test_split: str | None = None  # how the accuracy's test images were chosen
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings)."""
@@ -104,6 +105,8 @@ class GenerationResult:
             f"ops       {', '.join(self.ops)}",
             f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
         ]
+        if self.accuracy is not None and self.test_split:
+            lines.append(f"test set  {self.test_split}")
         if self.bit_exact_fraction is not None:
             lines.append(
                 f"tf.lite   {self.bit_exact_fraction * 100:.2f}% of output rows "
@@ -136,7 +139,8 @@ def resolve_paths(cfg: TinyMLConfig, base_dir: Path) -> TinyMLConfig:
     changes: dict[str, Any] = {}
     if model_source_kind(cfg.model) == "path":
         changes["model"] = str(anchor(Path(cfg.model)))
-    if cfg.dataset.startswith("folder:"):
+    # "folder:" with no path stays empty (an error), never the project folder.
+    if cfg.dataset.startswith("folder:") and cfg.dataset[len("folder:") :].strip():
         changes["dataset"] = "folder:" + str(
             anchor(Path(cfg.dataset[len("folder:") :]))
         )
@@ -269,7 +273,7 @@ def resolve_model(
     cfg: TinyMLConfig, cache_dir: Path, data: _Lazy, log: Log
 ) -> ModelStage:
     """Train, fetch or read the model and return it as .tflite bytes."""
-    from .model_info import read_model
+    from .model_info import read_model, read_model_bytes
 
     if cfg.model in _zoo_names():
         from .training import train_model
@@ -298,7 +302,7 @@ def resolve_model(
         )
     path = fetch_model(cfg.model, sha256=cfg.model_sha256, cache_dir=cache_dir)
     if path.is_file() and path.suffix.lower() == ".tflite":
-        tflite = path.read_bytes()
+        tflite = read_model_bytes(path)
         read_model(tflite, source=str(path))  # validates before anything else
         return ModelStage(tflite, path, cfg.model, None)
     source_id = (
@@ -321,8 +325,11 @@ def _verify_cached(
     cache_dir: Path,
     log: Log,
 ) -> VerificationReport:
+    from .dataset_sources import resolve_source
     from .verification import VerificationReport, verify_model
 
+    # A named datasets folder that is missing is an error, not "no accuracy check".
+    resolve_source(cfg.dataset, cfg.datasets_dir)
     dataset = None
     try:
         dataset = data.get()
@@ -381,7 +388,7 @@ def render_all(
         )
     else:
         # External flash: the model is programmed separately from an Intel HEX file,
-        # and the address header stands in for <stem>_model_data.h.
+        # and the address header takes the name <stem>_model_data.h.
         from .codegen.intel_hex import render_address_header, render_model_hex
 
         header = render_address_header(
@@ -392,7 +399,7 @@ def render_all(
             sha256=info.sha256,
         )
         files = [
-            GeneratedFile(PurePosixPath(f"{stem}_model_data.h"), header.content),
+            header,
             GeneratedFile.text(
                 f"{stem}_model.hex",
                 render_model_hex(model.tflite, address=cfg.model_address),
@@ -480,6 +487,9 @@ def generate(
     if info.inputs and len(info.inputs[0].shape) == 4:
         data.image_size = (info.inputs[0].shape[1], info.inputs[0].shape[2])
         data.channels = info.inputs[0].shape[3]
+    from .model_info import check_runnable_types
+
+    check_runnable_types(info, model.source)
     if info.unsupported_ops:
         from .errors import ModelError
 
@@ -524,6 +534,7 @@ def generate(
         images=images,
         image_format=cfg.image_format,
         labels=labels,
+        test_split=dataset.split if dataset is not None else None,
     )
 
 
@@ -553,18 +564,24 @@ def write_image_set(
     """
     from .codegen.image_data import render_image_set
     from .datasets import load_dataset
-    from .errors import ImageError
     from .images import pack_test_set
 
-    dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
     model_bytes: bytes | None = None
+    size: tuple[int, int] | None = None
+    channels: int | None = None
     if model is not None:
-        try:
-            model_bytes = Path(model).read_bytes()
-        except OSError as exc:
-            raise ImageError(
-                f"cannot read model '{model}': {exc.strerror or exc}; check the path"
-            ) from None
+        from .model_info import load_model_file
+
+        model_bytes, info = load_model_file(Path(model))
+        if len(info.input.shape) == 4:  # folder images are resized to the input
+            _, height, width, channels = info.input.shape
+            size = (height, width)
+    dataset = load_dataset(
+        cfg.dataset,
+        datasets_dir=cfg.datasets_dir,
+        image_size=size,
+        channels=channels if channels in (1, 3) else None,
+    )
     if cfg.labels is not None and len(cfg.labels) != len(dataset.class_names):
         raise ConfigError(
             f"custom_tinyml_labels '{','.join(cfg.labels)}' has {len(cfg.labels)} "

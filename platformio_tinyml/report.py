@@ -189,16 +189,28 @@ def _figure_layers(data: ReportData, plt: Any) -> bytes:
     return _png(fig)
 
 
+_OVER_COLOR = "tab:red"
+
+
 def _figure_budget(budget: MemoryBudget, plt: Any) -> bytes:
-    fig, ax = plt.subplots(figsize=(8, 2.4))
-    code_label = "code" if budget.measured else "code (estimate)"
+    """Stacked bars per memory; any share over 100% is red, as is its label."""
+    fig, ax = plt.subplots(figsize=(9, 2.6))
+    model_label = "model (external, not counted)" if budget.model_external else "model"
     bars = [
         (
             "flash",
             budget.flash_limit,
             [
-                ("model", budget.model_bytes, "tab:blue"),
-                (code_label, budget.code_bytes, "tab:gray"),
+                (
+                    model_label,
+                    0 if budget.model_external else budget.model_bytes,
+                    "tab:blue",
+                ),
+                (
+                    "code" if budget.measured else "code (estimate)",
+                    budget.code_bytes,
+                    "tab:green",
+                ),
             ],
         ),
         (
@@ -207,32 +219,48 @@ def _figure_budget(budget: MemoryBudget, plt: Any) -> bytes:
             [
                 ("arena", budget.arena_bytes, "tab:orange"),
                 (
-                    "other" if budget.measured else "other (estimate)",
+                    "other RAM" if budget.measured else "other RAM (estimate)",
                     budget.other_ram_bytes,
-                    "tab:gray",
+                    "tab:purple",
                 ),
             ],
         ),
     ]
+    right = 130.0
     for y, (_name, limit, parts) in enumerate(bars):
         left = 0.0
         for label, size, color in parts:
-            share = 100.0 * size / limit
+            share = 100.0 * size / limit if limit else 0.0
             ax.barh(y, share, left=left, color=color, edgecolor="white", label=label)
             left += share
+        over = left > 100.0
+        if over:  # the part beyond the board's capacity, in red
+            ax.barh(
+                y,
+                left - 100.0,
+                left=100.0,
+                color=_OVER_COLOR,
+                edgecolor="white",
+                label="over capacity",
+            )
         ax.text(
-            min(left, 100) + 1,
+            left + 1,
             y,
-            f"{left:.1f}% of {limit:,} B",
+            f"{left:.1f}% of {limit:,} B" + (": OVER BUDGET" if over else ""),
             va="center",
             fontsize=8,
+            color=_OVER_COLOR if over else "black",
+            fontweight="bold" if over else "normal",
         )
+        right = max(right, left + 45.0)
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
-    ax.set_xlim(0, 130)
-    ax.axvline(100, color="red", linewidth=1)
+    ax.set_xlim(0, right)
+    ax.axvline(100, color=_OVER_COLOR, linewidth=1)
     ax.set_xlabel("% of the board's capacity")
     ax.set_title(f"Memory budget on {budget.board}")
-    ax.legend(loc="lower right", fontsize=8, ncol=2)
+    # Beside the axes, so it can never cover a bar or its label.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -279,6 +307,7 @@ def _render_html(data: ReportData, figures: list[str]) -> str:
         b = data.budget
         rows.append(("flash", f"{b.flash_used:,} / {b.flash_limit:,} B"))
         rows.append(("RAM", f"{b.ram_used:,} / {b.ram_limit:,} B"))
+        rows += [("OVER BUDGET", line) for line in b.over_budget()]
     table = "\n".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     layer_rows = "\n".join(
         f"<tr><td>{esc(name)}</td><td>{macs:,}</td><td>{act:,}</td></tr>"

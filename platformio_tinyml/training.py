@@ -204,15 +204,19 @@ def _fit(
     x_train = to_model_input(dataset.x_train, "float32")
     x_test = to_model_input(dataset.x_test, "float32")
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
-    model.fit(
-        x_train,
-        dataset.y_train,
-        batch_size=arch.batch_size,
-        epochs=epochs,
-        shuffle=True,
-        verbose=verbose,
+    _deps.filter_native_stderr(
+        lambda: model.fit(
+            x_train,
+            dataset.y_train,
+            batch_size=arch.batch_size,
+            epochs=epochs,
+            shuffle=True,
+            verbose=verbose,
+        )
     )
-    probs = model.predict(x_test, batch_size=256, verbose=0)
+    probs = _deps.filter_native_stderr(
+        lambda: model.predict(x_test, batch_size=256, verbose=0)
+    )
     accuracy = float(np.mean(np.argmax(probs, axis=1) == dataset.y_test))
 
     export = build_model(architecture, batch_size=1, num_classes=dataset.num_classes)

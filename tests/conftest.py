@@ -15,12 +15,25 @@ Fixtures for other test modules:
 * ``tiny_float_model`` (session, needs TensorFlow): the same model as float32
   ``.tflite`` bytes.
 * ``tmp_cache_dir``: an empty cache directory, also set as ``$TINYML_CACHE_DIR``.
+
+Hooks that keep the suite honest:
+
+* every run gets a private ``--basetemp`` (unless one is given), so two runs on one
+  machine never clean each other's numbered ``/tmp/pytest-of-<user>`` folders;
+* a test marked ``tensorflow``, ``tflm``, ``pio``, ``qemu`` or ``compiler`` is skipped,
+  with the reason, when what the marker names is not installed;
+* the run ends with one summary of what did not run, grouped by cause.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+import shutil
 import sys
+import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +166,138 @@ def tmp_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache.mkdir()
     monkeypatch.setenv("TINYML_CACHE_DIR", str(cache))
     return cache
+
+
+# --- Run isolation, marker gating and the "did not run" summary ---
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A private base temp folder, unless the caller chose one."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="pytest-tinyml-")
+        config.stash[_PRIVATE_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the private base temp folder after a run that passed."""
+    path = config.stash.get(_PRIVATE_BASETEMP, None)
+    if path and config.stash.get(_RUN_PASSED, False):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_RUN_PASSED] = exitstatus == 0
+
+
+_PRIVATE_BASETEMP = pytest.StashKey[str]()
+_RUN_PASSED = pytest.StashKey[bool]()
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _first_on_path(*tools: str) -> str | None:
+    return next((tool for tool in tools if shutil.which(tool)), None)
+
+
+# marker -> (is it available?, why not)
+_MARKER_NEEDS = {
+    "tensorflow": (
+        lambda: _importable("tensorflow"),
+        "tensorflow is not installed (pip install -e '.[train]')",
+    ),
+    "tflm": (
+        lambda: _importable("tflite_micro"),
+        "tflite_micro is not installed (pip install -e '.[verify]')",
+    ),
+    "pio": (
+        lambda: _importable("platformio") and _importable("SCons"),
+        "platformio/scons are not installed (pip install -e '.[pio]')",
+    ),
+    "qemu": (
+        lambda: _first_on_path("qemu-system-arm") is not None,
+        "qemu-system-arm is not on PATH (apt-get install qemu-system-arm)",
+    ),
+    "compiler": (
+        lambda: _first_on_path("g++", "c++", "arm-none-eabi-g++") is not None,
+        "no C++ compiler on PATH (apt-get install g++ gcc-arm-none-eabi)",
+    ),
+}
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Skip marked tests whose dependency is absent, instead of failing them."""
+    available: dict[str, bool] = {}
+    for item in items:
+        for marker, (check, reason) in _MARKER_NEEDS.items():
+            if item.get_closest_marker(marker) is None:
+                continue
+            if marker not in available:
+                available[marker] = check()
+            if not available[marker]:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
+
+
+# Skip reasons grouped into causes, first match wins.
+_SKIP_CAUSES: tuple[tuple[str, str], ...] = (
+    (r"tflite-micro (checkout|sources)|TINYML_TFLM_DIR", "missing TFLM checkout"),
+    (r"STM32Cube|vendor|BSP|HAL|CMSIS-device|MCUXpresso", "missing vendor headers"),
+    (r"[Zz]ephyr", "missing Zephyr tree"),
+    (
+        r"mnist|MNIST|cifar|CIFAR|TINYML_DATASETS_DIR|dataset",
+        "missing datasets (set TINYML_DATASETS_DIR)",
+    ),
+    (
+        r"(?i)tensorflow|tflite_micro|platformio|matplotlib|scons|mlxtend|extra\b|\[",
+        "missing Python extras",
+    ),
+    (r"PATH|apt-get|not installed|qemu|objcopy|patch", "missing system tools"),
+)
+
+
+def _skip_cause(reason: str) -> str:
+    for pattern, cause in _SKIP_CAUSES:
+        if re.search(pattern, reason):
+            return cause
+    return "other"
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    """One closing summary of every test that did not run, grouped by cause."""
+    kept = config.stash.get(_PRIVATE_BASETEMP, None)
+    if kept and exitstatus != 0:
+        terminalreporter.write_line(f"temporary files of this run are kept in {kept}")
+    causes: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        cause = _skip_cause(reason)
+        causes[cause] += 1
+        examples.setdefault(cause, reason)
+    deselected = len(terminalreporter.stats.get("deselected", []))
+    terminalreporter.section("what did not run", sep="=")
+    if not causes and not deselected:
+        terminalreporter.write_line("everything collected ran")
+        return
+    for cause, count in causes.most_common():
+        terminalreporter.write_line(
+            f"{count:5d} skipped: {cause} (e.g. {examples[cause]})"
+        )
+    if deselected:
+        terminalreporter.write_line(
+            f"{deselected:5d} deselected (-m, -k; the default -m skips slow tests)"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -198,6 +198,45 @@ def test_render_results_reports_measured_and_unmeasured_parts() -> None:
     assert "`benchmarks/run --quick`" in text
 
 
+def test_render_results_has_no_machine_paths_and_current_examples() -> None:
+    """Dataset paths are cut to file names; the memory table follows platformio.ini."""
+    example = bench.example_models()[0]
+    label = (
+        f"{example['model']}-{example['kernels']}-"
+        f"{example['images']}x{example['image_format']}"
+    )
+    stale = {**example, "model": "an_old_model"}
+    import json
+
+    recorded = json.loads((REPO / "benchmarks" / "results.json").read_text())
+    recorded_row = next(r for r in recorded["accuracy"] if "error" not in r)
+    results = {
+        "meta": {"quick": False, "date": "2026-01-01", "cpus": 2, "total_s": 1.0},
+        "accuracy": [
+            {**recorded_row, "dataset": "full MNIST from '/home/someone/mnist.npz'"}
+        ],
+        "firmware": {
+            "counts": {},
+            "builds": {
+                label: {
+                    "memory": {"flash": 1000, "ram": 500, "arena": 100},
+                    "model_bytes": 10,
+                    "arena_used": 90,
+                }
+            },
+            "examples": [stale],  # as recorded by an older run
+        },
+    }
+    text = bench.render_results(results)
+    assert "/home/someone" not in text
+    assert "full MNIST from 'mnist.npz'" in text
+    row = next(
+        ln for ln in text.splitlines() if ln.startswith(f"| {example['example']} |")
+    )
+    assert f"| {example['model']} (" in row and "1,000 /" in row
+    assert "an_old_model" not in text
+
+
 # --- The --quick pipeline-speed part on a small generated model ----------------------
 
 
@@ -218,6 +257,12 @@ def test_pipeline_speed_quick_on_small_model(tmp_path: Path) -> None:
         gen["xxd_i"]["best_s"] / gen["tinyml"]["best_s"]
     )
     assert gen["speedup"] > 1.0, gen  # numpy rendering beats spawning xxd -i
+    cli = result["cli"]  # whole commands; the synthetic bytes go through --raw
+    assert "error" not in cli, cli
+    assert cli["flatbuffer_checked"] is False
+    assert cli["speedup"] == pytest.approx(
+        cli["xxd_i"]["best_s"] / cli["tinyml_carray"]["best_s"]
+    )
     compile_ = result["compile"]
     assert compile_["speedup"] > 1.0, compile_  # .incbin beats a 512 KB C array
     assert compile_["meets_target"] == (compile_["speedup"] >= 30.0)

@@ -234,6 +234,7 @@ def test_examples_are_all_listed() -> None:
     assert set(EXAMPLE_BOARDS) <= found
 
 
+@pytest.mark.pio  # reads platformio.ini with PlatformIO's own parser
 @pytest.mark.parametrize("example", sorted(EXAMPLE_BOARDS))
 def test_example_envs(example: str) -> None:
     board_env, platform, framework = EXAMPLE_BOARDS[example]
@@ -253,6 +254,7 @@ def test_example_envs(example: str) -> None:
     assert (EXAMPLES / example / "README.md").is_file()
 
 
+@pytest.mark.pio  # reads platformio.ini with PlatformIO's own parser
 @pytest.mark.parametrize("example", sorted(EXAMPLE_BOARDS))
 def test_example_options_parse_and_agree(example: str) -> None:
     board_env = EXAMPLE_BOARDS[example][0]

@@ -81,3 +81,130 @@ def test_generate_and_inspect_json(
         assert key in data
     for key in ("shape", "dtype", "scale", "zero_point"):
         assert key in data["input"]
+
+
+def _subcommands() -> list[str]:
+    """Every subcommand, discovered from the parser rather than listed by hand."""
+    import argparse
+
+    from platformio_tinyml.cli import build_parser
+
+    actions = [
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert len(actions) == 1
+    return sorted(actions[0].choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_help_works_for_every_subcommand(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: tinyml {command}")
+
+
+@pytest.mark.tflm
+def test_generate_removes_its_own_files_from_an_earlier_model(
+    tiny_int8_model,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    user_file = out / "alpha_notes.cpp"  # the user's, beside generated files
+    user_file.write_text("// mine\n")
+
+    def run(stem: str) -> set[str]:
+        model = tmp_path / f"{stem}.tflite"
+        shutil.copy(tiny_int8_model.tflite_path, model)
+        argv = ["--cache-dir", str(tmp_path / "cache"), "generate"]
+        argv += ["--model", str(model), "--images", "2", "--out-dir", str(out)]
+        assert main(argv) == 0
+        return {p.name for p in out.iterdir()}
+
+    first = run("alpha")
+    assert "alpha_model_data.h" in first
+    edited = out / "alpha_model_settings.cpp"
+    edited.write_text(edited.read_text() + "// edited by hand\n")
+    second = run("beta")
+    assert not any(
+        n.startswith("alpha_") for n in second - {edited.name, user_file.name}
+    )
+    assert {edited.name, user_file.name} <= second  # changed or not ours: kept
+    assert {"beta_model_data.h", "beta_model.cpp", "tinyml_model.h"} <= second
+
+
+@pytest.mark.tensorflow
+def test_train_into_a_folder_names_the_file_it_wrote(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Also: TensorFlow's C++ noise about ``use_unbounded_threadpool`` is dropped."""
+    from PIL import Image
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp_path / "ds" / cls).mkdir(parents=True)
+        for i in range(5):
+            Image.new("L", (28, 28), 100 * c + i).save(
+                tmp_path / "ds" / cls / f"{i}.png"
+            )
+    out = tmp_path / "models"
+    out.mkdir()
+    argv = ["--cache-dir", str(tmp_path / "cache"), "train", "--model", "mnist_dense"]
+    argv += ["--dataset", f"folder:{tmp_path / 'ds'}", "--epochs", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    written = out / "mnist_dense.keras"
+    assert written.is_file()
+    captured = capfd.readouterr()
+    assert captured.out.rstrip().endswith(f"wrote {written}")
+    assert "use_unbounded_threadpool" not in captured.err
+
+
+@pytest.mark.tensorflow
+def test_ctrl_c_during_training_exits_at_once(tmp_path: Path) -> None:
+    """SIGINT in the middle of ``fit`` ends the console script within seconds."""
+    import os
+    import signal
+    import time
+
+    exe = Path(sys.executable).with_name("tinyml")
+    if not exe.is_file():
+        pytest.skip(f"no tinyml console script beside {sys.executable}")
+    pytest.importorskip("tensorflow", reason="training needs TensorFlow")
+    from PIL import Image
+
+    for c, cls in enumerate(("a", "b")):
+        (tmp_path / "ds" / cls).mkdir(parents=True)
+        for i in range(200):
+            Image.new("L", (28, 28), c * 100 + i % 50).save(
+                tmp_path / "ds" / cls / f"{i}.png"
+            )
+    cmd = [str(exe), "--cache-dir", str(tmp_path / "cache"), "train"]
+    cmd += ["--model", "mnist_lenet", "--dataset", f"folder:{tmp_path / 'ds'}"]
+    cmd += ["--epochs", "1000", "--out", str(tmp_path / "m.keras")]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A background child inherits an ignored SIGINT; restore the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:  # wait until fit is running
+            if line.startswith(b"Epoch 2/"):
+                break
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=60)[0]
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"interrupted" in rest
+    assert elapsed < 5.0, f"exit took {elapsed:.1f} s after SIGINT"
+    assert not (tmp_path / "m.keras").exists()

@@ -128,6 +128,7 @@ def reference_sources(
 # --- User files are never touched ---
 
 
+@pytest.mark.tflm  # generate verifies with the TFLM interpreter
 def test_generate_writes_only_out_and_cache_in_a_non_ascii_path_with_spaces(
     tmp_path: Path, tiny_dataset: Path, reference_sources: dict[str, bytes]
 ) -> None:
@@ -188,6 +189,7 @@ _KILLABLE = textwrap.dedent(
 )
 
 
+@pytest.mark.tflm
 @pytest.mark.parametrize(
     "stop_at",
     [1, 4],

@@ -141,7 +141,9 @@ def test_fingerprint_is_stable_and_tracks_file_changes(
     target.write_bytes(b"y" * 101)
     os.utime(target, ns=(1, 1_000_000_000))
     assert dataset_fingerprint("mnist", tmp_path) != touched
-    assert dataset_fingerprint("cifar10", tmp_path) != first
+    # A named datasets folder without the file is an error, never a fallback.
+    with pytest.raises(DatasetError, match="has no 'cifar10_jpg.tar.gz'"):
+        dataset_fingerprint("cifar10", tmp_path)
 
 
 def test_loaded_dataset_carries_its_fingerprint(
@@ -319,3 +321,35 @@ def test_sample_test_split_covers_every_class_of_a_sorted_split() -> None:
     assert sample_test_split(split, 0) is split
     again = sample_test_split(split, 2000)
     assert np.array_equal(again.y_test, subset.y_test)  # seeded
+
+
+def test_named_datasets_dir_is_never_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing or empty datasets folder is an error, not the embedded subset."""
+    monkeypatch.setenv("TINYML_DATASETS_DIR", str(tmp_path / "nope"))
+    with pytest.raises(DatasetError, match=r"nope' \(TINYML_DATASETS_DIR\) does not"):
+        load_dataset("mnist")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DatasetError, match="has no 'mnist.npz'"):
+        load_dataset("mnist", datasets_dir=empty)
+
+
+def test_folder_split_says_how_the_test_images_were_chosen(tmp_path: Path) -> None:
+    for cls in ("a", "b"):
+        for i in range(10):
+            _write_png(tmp_path / "ds" / cls / f"{i}.png", (4, 4), 20 * i)
+    dataset = load_dataset(f"folder:{tmp_path / 'ds'}")
+    assert len(dataset.y_test) == 4  # 20% of 10 per class
+    assert dataset.split.startswith("20% of each class held out by file-name hash")
+    assert "(4 of 20 images" in dataset.split
+
+
+def test_empty_class_folder_is_named(tmp_path: Path) -> None:
+    for cls in ("a", "b"):
+        for i in range(3):
+            _write_png(tmp_path / "ds" / cls / f"{i}.png", (4, 4), 20 * i)
+    (tmp_path / "ds" / "c").mkdir()
+    with pytest.raises(DatasetError, match=r"class folder '.*/ds/c' has no images"):
+        load_dataset(f"folder:{tmp_path / 'ds'}")

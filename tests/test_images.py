@@ -744,3 +744,28 @@ def test_write_image_set_with_model_writes_goldens(
     assert packed.golden is not None
     row = ", ".join(str(int(v)) for v in packed.golden[2]) + ","
     assert f"        {row}\n    }},\n}};" in c  # the last golden row closes the array
+
+
+def _mixed_size_folder(root: Path) -> Path:
+    from PIL import Image
+
+    for c, cls in enumerate(("a", "b", "c")):
+        (root / cls).mkdir(parents=True)
+        for i, size in enumerate(((8, 8), (12, 10), (20, 16), (9, 7), (8, 8))):
+            Image.new("L", size, 40 * c + i).save(root / cls / f"{i}.png")
+    return root
+
+
+@pytest.mark.tflm
+def test_pack_images_resizes_mixed_sizes_to_the_model_input(tmp_path: Path) -> None:
+    from platformio_tinyml.cli import main
+
+    tiny_cnn = Path(__file__).parent / "data" / "tiny_cnn_int8.tflite"  # 8x8x1
+    folder = _mixed_size_folder(tmp_path / "ds")
+    out = tmp_path / "out"
+    argv = ["pack-images", "--dataset", f"folder:{folder}", "--count", "3"]
+    argv += ["--format", "uint8", "--model", str(tiny_cnn), "--out-dir", str(out)]
+    assert main(argv) == 0
+    header = (out / "test_image_data.h").read_text()
+    assert "kImageHeight = 8;" in header and "kImageWidth = 8;" in header
+    assert "HAS_GOLDEN_OUTPUTS 1" in header

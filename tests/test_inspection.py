@@ -133,3 +133,25 @@ def test_cli_inspect_error_exit_code(
     empty.write_bytes(b"")
     assert main(["inspect", str(empty)]) == 2
     assert "error: model" in capsys.readouterr().err
+
+
+@pytest.mark.tflm
+def test_inspect_says_how_many_images_and_how_they_were_held_out(
+    tmp_path: Path,
+) -> None:
+    if not _has_tflm():
+        pytest.skip("tflite_micro is not installed (the [verify] extra)")
+    from PIL import Image
+
+    from platformio_tinyml.datasets import load_dataset
+
+    for c, cls in enumerate(("a", "b", "c")):
+        (tmp_path / "ds" / cls).mkdir(parents=True)
+        for i in range(10):
+            Image.new("L", (8, 8), 80 * c + i).save(tmp_path / "ds" / cls / f"{i}.png")
+    dataset = load_dataset(f"folder:{tmp_path / 'ds'}")
+    result = inspect_model(TINY_INT8, dataset=dataset, samples=0)
+    assert result["accuracy_samples"] == len(dataset.y_test) == 6  # 20% of 3 x 10
+    table = format_table(result)
+    assert ": 6 test images (TFLM)" in table
+    assert "20% of each class held out by file-name hash (6 of 30 images" in table

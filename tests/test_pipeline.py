@@ -54,7 +54,14 @@ def test_generate_writes_consistent_sources(
     assert result.measured_arena == measured
     assert result.arena_size == ArenaMargin(bytes=512).apply(measured)
     assert result.images == 4
-    assert 0.0 <= (result.accuracy or 0.0) <= 1.0
+    # The accuracy, recomputed with tf.lite (not TFLM) on the same sampled images.
+    from platformio_tinyml.datasets import load_dataset, sample_test_split
+
+    sample = sample_test_split(load_dataset("mnist"), 200)
+    outputs = _tflite_reference(tflite, sample.x_test)
+    expected = float(np.mean(np.argmax(outputs, axis=1) == sample.y_test))
+    assert result.verify_samples == 200
+    assert result.accuracy == pytest.approx(expected, abs=1 / 200)
     names = sorted(p.name for p in result.files)
     assert names == sorted(
         [
@@ -77,11 +84,35 @@ def test_generate_writes_consistent_sources(
     assert again.changed == ()
 
 
+def _tflite_reference(model: bytes, pixels: np.ndarray) -> np.ndarray:
+    """Outputs of the tf.lite interpreter (TensorFlow, not TFLM) for uint8 pixels."""
+    tf = pytest.importorskip("tensorflow", reason="the reference is tf.lite")
+    from platformio_tinyml.preprocessing import to_model_input
+
+    interpreter = tf.lite.Interpreter(model_content=model)
+    interpreter.allocate_tensors()
+    d_in = interpreter.get_input_details()[0]
+    d_out = interpreter.get_output_details()[0]
+    scale, zero_point = d_in["quantization"]
+    inputs = to_model_input(pixels, np.dtype(d_in["dtype"]).name, scale, zero_point)
+    rows = []
+    for image in inputs:
+        interpreter.set_tensor(d_in["index"], image[np.newaxis])
+        interpreter.invoke()
+        rows.append(interpreter.get_tensor(d_out["index"])[0].copy())
+    return np.array(rows)
+
+
 @pytest.mark.compiler
 def test_generated_sources_link_and_goldens_match_labels(
     model_cfg: TinyMLConfig, tmp_path: Path
 ) -> None:
-    """The TFLM-free generated files compile together; goldens decode to labels."""
+    """The TFLM-free generated files compile together and hold the right data.
+
+    The compiled program prints each image's label, golden outputs and packed bytes;
+    the labels must be those of the seeded test images, and the goldens what tf.lite
+    computes for the decoded images.
+    """
     if shutil.which("g++") is None:
         pytest.skip("g++ is not installed")
     out = tmp_path / "out"
@@ -94,10 +125,13 @@ def test_generated_sources_link_and_goldens_match_labels(
         '  std::printf("images=%d classes=%d arena=%u\\n", (int)kImageCount,\n'
         "              (int)kCategoryCount, (unsigned)kTensorArenaSize);\n"
         "  for (int i = 0; i < (int)kImageCount; ++i) {\n"
-        "    int best = 0;\n"
-        "    for (int c = 1; c < (int)kCategoryCount; ++c)\n"
-        "      if (kGoldenOutputs[i][c] > kGoldenOutputs[i][best]) best = c;\n"
-        '    std::printf("%d %d\\n", best, (int)kImageLabels[i]);\n'
+        '    std::printf("%d", (int)kImageLabels[i]);\n'
+        "    for (int c = 0; c < (int)kCategoryCount; ++c)\n"
+        '      std::printf(" %d", (int)kGoldenOutputs[i][c]);\n'
+        '    std::printf(" |");\n'
+        "    for (int b = 0; b < (int)kImageBytes; ++b)\n"
+        '      std::printf("%02x", (unsigned)kImageData[i * kImageBytes + b]);\n'
+        '    std::printf("\\n");\n'
         "  }\n  return 0;\n}\n"
     )
     sources = [str(p) for p in result.sources if p not in result.tflm_sources]
@@ -122,8 +156,23 @@ def test_generated_sources_link_and_goldens_match_labels(
         [str(exe)], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert lines[0] == f"images=4 classes=10 arena={result.arena_size}"
-    pairs = [tuple(map(int, line.split())) for line in lines[1:]]
-    assert len(pairs) == 4 and all(0 <= p < 10 and 0 <= t < 10 for p, t in pairs)
+    from platformio_tinyml.datasets import load_dataset
+    from platformio_tinyml.images import decode_packed, select_test_images
+
+    x, y = select_test_images(load_dataset("mnist"), 4, seed=model_cfg.seed)
+    rows = [line.split(" |") for line in lines[1:]]
+    labels = [int(r[0].split()[0]) for r in rows]
+    goldens = np.array([[int(v) for v in r[0].split()[1:]] for r in rows])
+    packed = b"".join(bytes.fromhex(r[1]) for r in rows)
+    assert labels == [int(v) for v in y]
+    pixels = decode_packed(
+        packed, "1bpp", count=4, height=28, width=28, channels=1
+    ).astype(np.uint8)
+    # 1bpp keeps the digit's shape: the decoded image is the thresholded original.
+    assert np.array_equal(pixels[..., 0] > 0, x[..., 0] >= model_cfg.image_threshold)
+    reference = _tflite_reference(Path(model_cfg.model).read_bytes(), pixels)
+    assert np.abs(goldens - reference.astype(np.int64)).max() <= 1
+    assert (goldens.argmax(axis=1) == reference.argmax(axis=1)).all()
 
 
 def test_external_flash_address_replaces_embedded_bytes(

@@ -22,48 +22,60 @@ need. Modes:
 * ``auto``: ``incbin`` above 256 KiB, else ``carray``.
 
 Text generation uses a 256-entry lookup table applied with numpy, which makes it
-more than ten times faster than ``xxd -i`` itself.
+more than ten times faster than ``xxd -i`` itself. numpy is imported only when text
+is generated, so ``tinyml carray`` in ``incbin`` mode starts without it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path, PurePosixPath
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from ..config import SECTION_KEYWORDS
 from ..errors import CodegenError, ModelError
 from ..fileio import GeneratedFile, sha256_bytes, write_files
-from . import banner
+from . import banner, comment_text
 from .identifiers import C_RESERVED_WORDS, assert_valid_identifier, symbol_stem
 
 MODES = ("auto", "carray", "xxd", "incbin")
 AUTO_INCBIN_THRESHOLD = 256 * 1024
 BYTES_PER_LINE = 12  # as xxd -i
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 _SECTION_RE = re.compile(r"^\.[A-Za-z_][A-Za-z0-9_.]*$")
-# Two hex digits per byte value, read as one uint16 so a line is filled in one step.
-_HEX_PAIRS: npt.NDArray[np.uint16] = np.frombuffer(
-    b"".join(b"%02x" % value for value in range(256)), dtype=np.uint16
-)
 _LINE_WIDTH = 2 + 6 * BYTES_PER_LINE  # "  " + "0xab, " * 12, last space -> newline
-_LINE_TEMPLATE: npt.NDArray[np.uint8] = np.frombuffer(
-    b"  " + b"0x00, " * (BYTES_PER_LINE - 1) + b"0x00,\n", dtype=np.uint8
-)
 
 
-def _fill_lines(
-    out: npt.NDArray[np.uint8], values: npt.NDArray[np.uint8], count: int
-) -> None:
+@functools.lru_cache(maxsize=1)
+def _tables() -> tuple[Any, Any]:
+    """numpy, and its lookup tables: hex digit pairs and the line template."""
+    import numpy as np
+
+    # Two hex digits per byte value, read as one uint16: a line is filled in a step.
+    hex_pairs = np.frombuffer(
+        b"".join(b"%02x" % value for value in range(256)), dtype=np.uint16
+    )
+    template = np.frombuffer(
+        b"  " + b"0x00, " * (BYTES_PER_LINE - 1) + b"0x00,\n", dtype=np.uint8
+    )
+    return hex_pairs, template
+
+
+def _fill_lines(out: npt.NDArray[Any], values: npt.NDArray[Any], count: int) -> None:
     """Write ``values`` as hex lines of ``count`` (<= 12) bytes into ``out``."""
+    import numpy as np
+
+    hex_pairs, line_template = _tables()
     lines = out.reshape(-1, 2 + 6 * count)
-    template = np.concatenate((_LINE_TEMPLATE[: 2 + 6 * count - 1], [ord("\n")]))
+    template = np.concatenate((line_template[: 2 + 6 * count - 1], [ord("\n")]))
     lines[:] = template.astype(np.uint8)
     # The hex digits of cell k start at byte 4 + 6k: every third uint16 from index 2.
     pairs = lines.view(np.uint16) if lines.ctypes.data % 2 == 0 else None
-    hexes = np.take(_HEX_PAIRS, values.reshape(-1, count))
+    hexes = np.take(hex_pairs, values.reshape(-1, count))
     if pairs is not None:
         pairs[:, 2::3] = hexes
     else:  # odd start address: write the two digits separately
@@ -76,6 +88,8 @@ def _format_hex(
     data: bytes, *, prefix: bytes = b"", suffix: bytes = b"", final_comma: bool = True
 ) -> bytes:
     """``prefix`` + xxd-style hex lines of ``data`` + ``suffix``, in one buffer."""
+    import numpy as np
+
     values = np.frombuffer(data, dtype=np.uint8)
     full, rest = divmod(len(values), BYTES_PER_LINE)
     body = full * _LINE_WIDTH + (2 + 6 * rest if rest else 0)
@@ -213,7 +227,7 @@ def _render_carray(
         prefix=(
             f"{prologue}"
             f"// Lines between the markers are byte-identical to "
-            f"`xxd -i {xxd_source}`.\n"
+            f"`xxd -i {comment_text(xxd_source)}`.\n"
             f"#define {name} {symbol}\n"
             f"#define {name}_len {symbol}_len\n"
             f"alignas(16) {attribute}const\n"
@@ -226,11 +240,18 @@ def _render_carray(
 def _render_incbin(stem: str, section: str | None, head: str, path: str) -> str:
     symbol = f"g_{stem}_model_data"
     target = section or f".rodata.{symbol}"
+    if any(not 32 <= ord(ch) < 127 for ch in path):
+        raise CodegenError(
+            f"incbin path {path!r} has a control or non-ASCII character the "
+            "assembler cannot read; rename the file or use "
+            "custom_tinyml_model_embed = carray"
+        )
     quoted = path.replace("\\", "/").replace('"', '\\"')
     return "\n".join(
         [
             head,
-            f"// {symbol}: the bytes of {path}, 16-byte aligned, read-only.",
+            f"// {symbol}: the bytes of {comment_text(path)}, 16-byte aligned, "
+            "read-only.",
             f'    .section {target},"a"',
             "    .balign 16",
             f"    .global {symbol}",
@@ -309,30 +330,40 @@ def write_model_sources(
     name: str | None = None,
     mode: str = "auto",
     section: str | None = None,
+    raw: bool = False,
 ) -> list[Path]:
     """Write the model-data sources for a model file (``tinyml carray``).
 
     Args:
-        model: the ``.tflite`` (or any binary) file.
+        model: the ``.tflite`` file (any binary file with ``raw``).
         out_dir: where the sources go.
         name: the symbol stem; None derives it from the file stem (sanitized).
         mode: see :func:`render_model_sources`.
         section: see :func:`render_model_sources`.
+        raw: embed the bytes as they are, without checking that they are a valid
+            TFLite flatbuffer.
 
     Returns:
         The paths of all generated files (unchanged files are not rewritten).
 
     Raises:
-        ModelError: the model file cannot be read.
+        ModelError: the model file cannot be read, or (without ``raw``) is not a
+            valid TFLite flatbuffer.
         CodegenError: see :func:`render_model_sources`.
     """
     model = Path(model)
-    try:
-        data = model.read_bytes()
-    except OSError as exc:
-        raise ModelError(
-            f"cannot read model '{model}': {exc.strerror or exc}; check the path"
-        ) from None
+    if raw:
+        try:
+            data = model.read_bytes()
+        except OSError as exc:
+            raise ModelError(
+                f"cannot read model '{model}': {exc.strerror or exc}; check the path"
+            ) from None
+    else:
+        from ..model_info import check_model_structure, read_model_bytes
+
+        data = read_model_bytes(model)
+        check_model_structure(data, source=str(model))
     stem, _ = symbol_stem(name, model.stem)
     files = render_model_sources(
         data, stem=stem, mode=mode, section=section, source_name=model.name

@@ -3,9 +3,9 @@
 
 Large models live in memory-mapped external flash (STM32F7/H7 QSPI at 0x90000000,
 i.MX RT1060 FlexSPI at 0x60000000). The firmware then refers to the model through
-``<stem>_model_address.h`` instead of a C array: ``g_<stem>_model_data`` becomes a
-pointer macro to ``TINYML_MODEL_ADDRESS``. That header replaces
-``<stem>_model_data.h`` (include one or the other, never both).
+an address header instead of a C array: ``g_<stem>_model_data`` becomes a pointer
+macro to ``TINYML_MODEL_ADDRESS``. The header has the embedded model's name,
+``<stem>_model_data.h``, so firmware code is the same wherever the model lives.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def render_model_hex(data: bytes, *, address: int) -> str:
 def render_address_header(
     *, stem: str, address: int, size: int, source_name: str, sha256: str
 ) -> GeneratedFile:
-    """``<stem>_model_address.h``: where the model lives in the memory map.
+    """``<stem>_model_data.h`` for a model in external flash: its place in memory.
 
     Args:
         stem: the symbol stem (a valid C identifier).
@@ -75,12 +75,12 @@ def render_address_header(
             f"custom_tinyml_model_address '0x{address:X}' is not 16-byte aligned "
             "(TFLM needs an aligned flatbuffer); use a multiple of 0x10"
         )
-    guard = f"TINYML_GENERATED_{stem.upper()}_MODEL_ADDRESS_H_"
+    guard = f"TINYML_GENERATED_{stem.upper()}_MODEL_DATA_H_"
     text = "\n".join(
         [
             banner(source_name, sha256),
             f"// The model is flashed separately ({stem}_model.hex) and read in place.",
-            f"// Replaces {stem}_model_data.h: include one or the other.",
+            "// Stands in for the embedded model's header of the same name.",
             f"#ifndef {guard}",
             f"#define {guard}",
             "",
@@ -93,7 +93,7 @@ def render_address_header(
             "",
         ]
     )
-    return GeneratedFile.text(f"{stem}_model_address.h", text)
+    return GeneratedFile.text(f"{stem}_model_data.h", text)
 
 
 def merge_hex(firmware_hex_text: str, data: bytes, address: int) -> str:
@@ -145,7 +145,7 @@ def write_model_hex(
     name: str | None = None,
     merge_into: Path | None = None,
 ) -> list[Path]:
-    """Write ``<stem>_model.hex`` and ``<stem>_model_address.h`` (``tinyml hex``).
+    """Write ``<stem>_model.hex`` and ``<stem>_model_data.h`` (``tinyml hex``).
 
     Args:
         model: the ``.tflite`` file.

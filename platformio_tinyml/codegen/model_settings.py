@@ -21,7 +21,7 @@ from ..fileio import GeneratedFile
 from ..model_info import ModelInfo, TensorInfo
 from ..preprocessing import input_lut
 from ..tflm_ops import TFLM_OPS
-from . import banner
+from . import banner, comment_text
 from .identifiers import assert_valid_identifier
 
 _TENSOR_TYPES = {"float32": "kFloat32", "int8": "kInt8", "uint8": "kUint8"}
@@ -111,7 +111,8 @@ def _settings_header(
     lut = info.input.dtype == "int8"
     lines = [
         head,
-        f"// {info.description}; ops: {', '.join(info.op_names)}.",
+        f"// {comment_text(info.description)}; "
+        f"ops: {comment_text(', '.join(info.op_names))}.",
         "// Needs no TFLM header.",
         f"#ifndef {guard}",
         f"#define {guard}",
@@ -222,7 +223,8 @@ def _model_header(info: ModelInfo, stem: str, head: str) -> str:
             "",
             "using OpResolver = tflite::MicroMutableOpResolver<kNumOps>;",
             "",
-            f"// Registers exactly the model's ops: {', '.join(info.op_names)}.",
+            "// Registers exactly the model's ops: "
+            f"{comment_text(', '.join(info.op_names))}.",
             "TfLiteStatus RegisterOps(OpResolver& resolver);",
             "",
             "// A static resolver with the model's ops, registered on first use.",

@@ -325,6 +325,11 @@ def library_src_filter(board_id: str | None, *, have_tflm: bool) -> str:
 # --- Budget --------------------------------------------------------------------------
 
 
+def model_in_internal_flash(config: TinyMLConfig) -> bool:
+    """False when ``model_section`` or ``model_address`` puts the model elsewhere."""
+    return config.model_section is None and config.model_address is None
+
+
 def check_budget(
     limits: BoardLimits,
     model_bytes: int,
@@ -341,8 +346,9 @@ def check_budget(
         limits: the board's flash and RAM (0 means unknown: not checked).
         model_bytes: the ``.tflite`` size.
         arena_bytes: the tensor arena that will be allocated.
-        model_in_flash: False when ``model_section`` places the model in external
-            memory (QSPI/SDRAM), which does not count against internal flash.
+        model_in_flash: False when ``model_section`` or ``model_address`` places the
+            model in external memory (QSPI/SDRAM), which does not count against
+            internal flash (see :func:`model_in_internal_flash`).
         image_bytes: packed test images, also kept in flash.
         runtime_flash: estimated flash of TFLM + kernels + resolver + libc.
         runtime_ram: estimated RAM besides the arena (stack, interpreter, heap).

@@ -27,6 +27,7 @@ from .plan import (
     format_summary,
     generated_src_filter,
     library_src_filter,
+    model_in_internal_flash,
     plan_generation,
     read_stamp,
     stale_outputs,
@@ -181,7 +182,7 @@ def _budget(
         plan.board,
         stamp.summary.model_bytes,
         stamp.summary.arena_size,
-        model_in_flash=plan.config.model_section is None,
+        model_in_flash=model_in_internal_flash(plan.config),
     )
 
 
@@ -275,13 +276,16 @@ def _add_report_target(global_env: Any, plan: GenerationPlan) -> None:
                 f"{sys.executable} -m pip install 'platformio-tinyml[report]'\n"
             )
             return 1
+        for line in budget.over_budget() if budget is not None else ():
+            sys.stderr.write(f"{PREFIX} warning: over budget: {line}\n")
         _info(f"Report written to {path}")
         return 0
 
     global_env.AddCustomTarget(
         name=REPORT_TARGET,
         dependencies=None,
-        actions=write,
+        # VerboseAction: SCons would otherwise print the Python call itself.
+        actions=global_env.VerboseAction(write, "Writing the TinyML report"),
         title="TinyML report",
         description="Write the model report to $BUILD_DIR/tinyml/report/",
     )

@@ -210,6 +210,17 @@ def test_write_model_sources_writes_and_sanitizes(
         write_model_sources(model, tmp_path / "out", name="int")
 
 
+def test_write_model_sources_refuses_a_non_model_unless_raw(tmp_path: Path) -> None:
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(256)) * 3)
+    with pytest.raises(ModelError, match="blob.bin' is not a TFLite flatbuffer"):
+        write_model_sources(blob, tmp_path / "out", mode="carray")
+    assert not (tmp_path / "out").exists()
+    paths = write_model_sources(blob, tmp_path / "out", mode="incbin", raw=True)
+    copy = tmp_path / "out" / "blob_model.tflite"
+    assert copy in paths and copy.read_bytes() == blob.read_bytes()
+
+
 # --- compiled ----------------------------------------------------------------------
 
 

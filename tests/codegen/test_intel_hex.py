@@ -62,8 +62,8 @@ def test_address_header(golden) -> None:
         source_name="lenet.tflite",
         sha256="0" * 64,
     )
-    assert str(header.path) == "lenet_model_address.h"
-    golden("intel_hex/lenet_model_address.h", header.content)
+    assert str(header.path) == "lenet_model_data.h"  # the same name as embedded
+    golden("intel_hex/lenet_model_data.h", header.content)
     text = header.content.decode()
     assert "#define TINYML_MODEL_ADDRESS 0x90000000UL" in text
     assert "#define TINYML_MODEL_SIZE 1677896U" in text
@@ -79,9 +79,9 @@ def test_address_header_compiles(tmp_path: Path) -> None:
     header = render_address_header(
         stem="m", address=FLEXSPI, size=100, source_name="m.tflite", sha256="a" * 64
     )
-    (tmp_path / "m_model_address.h").write_bytes(header.content)
+    (tmp_path / "m_model_data.h").write_bytes(header.content)
     (tmp_path / "t.cpp").write_text(
-        '#include <cstdint>\n#include "m_model_address.h"\n'
+        '#include <cstdint>\n#include "m_model_data.h"\n'
         'static_assert(TINYML_MODEL_ADDRESS == 0x60000000UL, "addr");\n'
         'static_assert(g_m_model_data_size == 100U, "size");\n'
         "std::uintptr_t Where() { return reinterpret_cast<std::uintptr_t>("
@@ -142,7 +142,7 @@ def test_write_model_hex(tmp_path: Path, tiny_int8: bytes) -> None:
     paths = write_model_hex(model, tmp_path / "out", address=QSPI, merge_into=firmware)
     assert [p.name for p in paths] == [
         "cifar_model.hex",
-        "cifar_model_address.h",
+        "cifar_model_data.h",
         "firmware_with_model.hex",
     ]
     merged = IntelHex(str(paths[2]))

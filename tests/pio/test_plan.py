@@ -332,3 +332,10 @@ def test_format_summary_without_board_or_accuracy() -> None:
         "ops (0): -",
         "host accuracy: not measured",
     ]
+
+
+def test_empty_folder_dataset_is_not_the_project_folder(tmp_path: Path) -> None:
+    from platformio_tinyml.config import TinyMLConfig
+
+    cfg = P.resolve_project_paths(TinyMLConfig(dataset="folder:"), tmp_path)
+    assert cfg.dataset == "folder:"

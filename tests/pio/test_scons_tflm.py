@@ -94,6 +94,12 @@ def test_install_failure_names_the_package(tmp_path: Path) -> None:
 
 
 def test_pins_match_the_local_checkout() -> None:
+    """Each pin equals what the local tflite-micro checkout's scripts download."""
+    import re
+
+    from platformio_tinyml.errors import TinyMLError
+    from platformio_tinyml.tflm_sources import locate_tflm
+
     assert [d.name for d in PINNED_DEPS] == [
         "tflite-micro",
         "flatbuffers",
@@ -101,7 +107,47 @@ def test_pins_match_the_local_checkout() -> None:
         "ruy",
         "cmsis_nn",
     ]
-    assert all(len(d.commit) == 40 for d in PINNED_DEPS)
+    try:
+        tree = locate_tflm(None)
+    except TinyMLError as exc:
+        pytest.skip(f"tflite-micro sources unusable: {exc}")
+    if tree is None:
+        pytest.skip("no tflite-micro checkout at $TINYML_TFLM_DIR or the default place")
+    make = tree.root / "tensorflow" / "lite" / "micro" / "tools" / "make"
+    downloads = (make / "third_party_downloads.inc").read_text()
+    cmsis = (make / "ext_libs" / "cmsis_nn_download.sh").read_text()
+    pins = {d.name: d.commit for d in PINNED_DEPS}
+    assert f"gemmlowp/archive/{pins['gemmlowp']}.zip" in downloads
+    assert f"ruy/archive/{pins['ruy']}.zip" in downloads
+    assert f'ZIP_PREFIX_NN="{pins["cmsis_nn"]}"' in cmsis
+    # flatbuffers is pinned by tag upstream: the checkout's headers carry it.
+    tag = re.search(
+        r'ZIP_PREFIX="v([0-9.]+)"', (make / "flatbuffers_download.sh").read_text()
+    )
+    assert tag is not None
+    base = (tree.flatbuffers / "include" / "flatbuffers" / "base.h").read_text()
+    version = ".".join(
+        re.search(rf"FLATBUFFERS_VERSION_{part} (\d+)", base).group(1)  # type: ignore[union-attr]
+        for part in ("MAJOR", "MINOR", "REVISION")
+    )
+    assert version == tag.group(1)
+    assert (
+        "v" + version
+        in Path(__file__)
+        .parents[2]
+        .joinpath("platformio_tinyml", "pio", "scons_tflm.py")
+        .read_text()
+    )
+    git_head = tree.root / ".git" / "HEAD"
+    if git_head.is_file():  # a git checkout: its commit is the tflite-micro pin
+        import subprocess
+
+        head = subprocess.run(
+            ["git", "-C", str(tree.root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert head == pins["tflite-micro"]
 
 
 def test_resolve_kernels(tmp_path: Path) -> None:
