@@ -77,6 +77,45 @@ BOARDS: dict[str, BoardSpec] = {
 }
 
 
+# The FPU of an MCU family, by PlatformIO ``build.mcu`` prefix (lower case): the GCC
+# -mfpu value, or "none" for cores without one. Only families whose every part has
+# the same FPU are listed; the first matching prefix wins.
+MCU_FPUS: tuple[tuple[str, str], ...] = (
+    # STM32F7 (F74x/F75x, F72x/F73x) has the single-precision FPv5-SP-D16, except
+    # F76x/F77x with double precision (RM0410).
+    ("stm32f76", "fpv5-d16"),
+    ("stm32f77", "fpv5-d16"),
+    ("stm32f7", "fpv5-sp-d16"),
+    ("stm32h7", "fpv5-d16"),
+    ("mimxrt105", "fpv5-d16"),
+    ("mimxrt106", "fpv5-d16"),
+    # Cortex-M4F families.
+    ("stm32f3", "fpv4-sp-d16"),
+    ("stm32f4", "fpv4-sp-d16"),
+    ("stm32g4", "fpv4-sp-d16"),
+    ("stm32l4", "fpv4-sp-d16"),
+    ("stm32wb", "fpv4-sp-d16"),
+    # Cortex-M0/M0+/M3 families: no FPU.
+    ("stm32f0", "none"),
+    ("stm32f1", "none"),
+    ("stm32f2", "none"),
+    ("stm32g0", "none"),
+    ("stm32l0", "none"),
+    ("stm32l1", "none"),
+    ("cortex-m0", "none"),
+    ("cortex-m3", "none"),
+)
+
+
+def fpu_for_mcu(mcu: str) -> str | None:
+    """The GCC ``-mfpu`` of a board's ``build.mcu``, ``"none"``, or None if unknown."""
+    name = mcu.strip().lower()
+    for prefix, fpu in MCU_FPUS:
+        if name.startswith(prefix):
+            return fpu
+    return None
+
+
 def board_spec(board_id: str) -> BoardSpec:
     """Look a board up by its PlatformIO id."""
     try:
