@@ -472,33 +472,39 @@ def seed_unity(
     return out
 
 
+def _seed_unity_cli(args: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.stm32_packages seed-unity",
+        description="Seed Unity into a project's libdeps for each env.",
+    )
+    parser.add_argument("--mirrors", type=Path, required=True)
+    parser.add_argument("--ref", default=UNITY_REF)
+    parser.add_argument("project", type=Path)
+    parser.add_argument("envs", nargs="+")
+    ns = parser.parse_args(args)
+    seed_unity(ns.mirrors, ns.project, ns.envs, ns.ref)
+
+
+def _assemble_cli(args: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.stm32_packages",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument("--mirrors", type=Path, required=True)
+    parser.add_argument("--core-dir", type=Path, required=True)
+    parser.add_argument("--platform-ref", default=PLATFORM_REF)
+    ns = parser.parse_args(args)
+    assemble(ns.mirrors, ns.core_dir.resolve(), platform_ref=ns.platform_ref)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; exit code 2 with one line on a missing mirror, ref or tool."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["seed-unity"]:
-        parser = argparse.ArgumentParser(
-            prog="python -m devtools.stm32_packages seed-unity",
-            description="Seed Unity into a project's libdeps for each env.",
-        )
-        parser.add_argument("--mirrors", type=Path, required=True)
-        parser.add_argument("--ref", default=UNITY_REF)
-        parser.add_argument("project", type=Path)
-        parser.add_argument("envs", nargs="+")
-        ns = parser.parse_args(args[1:])
-        run = lambda: seed_unity(ns.mirrors, ns.project, ns.envs, ns.ref)  # noqa: E731
-    else:
-        parser = argparse.ArgumentParser(
-            prog="python -m devtools.stm32_packages",
-            description=__doc__.split("\n\n")[0] if __doc__ else None,
-        )
-        parser.add_argument("--mirrors", type=Path, required=True)
-        parser.add_argument("--core-dir", type=Path, required=True)
-        parser.add_argument("--platform-ref", default=PLATFORM_REF)
-        ns = parser.parse_args(args)
-        run = lambda: assemble(  # noqa: E731
-            ns.mirrors, ns.core_dir.resolve(), platform_ref=ns.platform_ref
-        )
     try:
-        run()
+        if args[:1] == ["seed-unity"]:
+            _seed_unity_cli(args[1:])
+        else:
+            _assemble_cli(args)
     except AssembleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
