@@ -91,10 +91,23 @@ _RAM_SECTIONS = (".data", ".bss")
 class BoardBuild:
     board: Board
     project: Path
+    env: dict[str, str]  # the process environment of its `pio` runs
     run_output: str  # `pio run`
-    test_output: str  # `pio test --without-uploading --without-testing`
-    elf: Path
-    test_elf: Path
+    elf: Path  # a copy of firmware.elf: `pio test` builds into the same folder
+
+
+def _pio(
+    build_env: dict[str, str], project: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+    return subprocess.run(
+        [*nice, sys.executable, "-m", "platformio", *args],
+        cwd=project,
+        env=build_env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
 
 
 def _mirrors_dir() -> Path:
@@ -192,49 +205,42 @@ def board_build(
             board.env,
         )
         assert seeded.returncode == 0, seeded.stderr
-        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
-        run = subprocess.run(
-            [*nice, sys.executable, "-m", "platformio", "run", "-e", board.env],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
+        run = _pio(env, project, "run", "-e", board.env)
         assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
         elf = project / ".pio" / "build" / board.env / "firmware.elf"
-        firmware = elf.read_bytes()
-        test = subprocess.run(
-            [
-                *nice,
-                sys.executable,
-                "-m",
-                "platformio",
+        kept = shutil.copyfile(elf, elf.with_name("run-firmware.elf"))
+        done[board_id] = BoardBuild(
+            board, project, env, run.stdout + run.stderr, Path(kept)
+        )
+        return done[board_id]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def board_test_build(
+    board_build: Callable[[str], BoardBuild],
+) -> Callable[[str], tuple[str, Path]]:
+    """`pio test --without-uploading --without-testing` of a built board env, once:
+    the output and the test firmware's ELF."""
+    done: dict[str, tuple[str, Path]] = {}
+
+    def build(board_id: str) -> tuple[str, Path]:
+        if board_id not in done:
+            built = board_build(board_id)
+            env = built.board.env
+            test = _pio(
+                built.env,
+                built.project,
                 "test",
                 "-e",
-                board.env,
+                env,
                 "--without-uploading",
                 "--without-testing",
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
-        assert test.returncode == 0, (test.stdout + test.stderr)[-6000:]
-        # `pio test` builds into the same folder: keep both firmwares.
-        test_elf = elf.with_name("test-firmware.elf")
-        shutil.copyfile(elf, test_elf)
-        elf.write_bytes(firmware)
-        done[board_id] = BoardBuild(
-            board,
-            project,
-            run.stdout + run.stderr,
-            test.stdout + test.stderr,
-            elf,
-            test_elf,
-        )
+            )
+            assert test.returncode == 0, (test.stdout + test.stderr)[-6000:]
+            elf = built.project / ".pio" / "build" / env / "firmware.elf"
+            done[board_id] = (test.stdout + test.stderr, elf)
         return done[board_id]
 
     return build
@@ -263,6 +269,9 @@ def measured_flash_ram(elf: Path) -> tuple[int, int]:
     return flash, ram
 
 
+# Checks of the `pio run` firmware first, then those of the `pio test` firmware.
+
+
 @pytest.mark.parametrize("board_id", sorted(BOARDS))
 def test_board_env_builds_and_links(
     board_id: str, board_build: Callable[[str], BoardBuild]
@@ -277,38 +286,26 @@ def test_board_env_builds_and_links(
     assert "TFLM: " in out and "cmsis_nn kernels" in out
 
 
-@pytest.mark.parametrize("board_id", sorted(BOARDS))
-def test_test_firmware_builds(
-    board_id: str, board_build: Callable[[str], BoardBuild]
-) -> None:
-    build = board_build(board_id)
-    assert build.test_elf.stat().st_size > 0
-    symbols = _tool("arm-none-eabi-nm", "-C", str(build.test_elf))
-    assert "UnityBegin" in symbols  # the real Unity, from the seeded library
+def _check_float_abi(board: Board, elf: Path) -> None:
+    attributes = _tool("arm-none-eabi-readelf", "-A", str(elf))
+    assert "Tag_ABI_VFP_args: VFP registers" in attributes, attributes
+    assert f"Tag_FP_arch: {board.tag_fp_arch}" in attributes, attributes
+    # fpv5-sp-d16: single precision only; fpv5-d16: single and double.
+    sp_only = "Tag_ABI_HardFP_use: SP only" in attributes
+    assert sp_only == (board.fpu == "fpv5-sp-d16"), attributes
+    if board.fpu == "fpv5-sp-d16":
+        disassembly = _tool("arm-none-eabi-objdump", "-d", str(elf))
+        f64 = [line for line in disassembly.splitlines() if ".f64" in line]
+        assert f64 == [], f"{len(f64)} double-precision instructions: {f64[:5]}"
 
 
 @pytest.mark.parametrize("board_id", sorted(BOARDS))
 def test_firmware_is_hard_float_with_the_boards_fpu(
     board_id: str, board_build: Callable[[str], BoardBuild]
 ) -> None:
+    """readelf -A; for the F746 also objdump -d: not one .f64 instruction."""
     build = board_build(board_id)
-    for elf in (build.elf, build.test_elf):
-        attributes = _tool("arm-none-eabi-readelf", "-A", str(elf))
-        assert "Tag_ABI_VFP_args: VFP registers" in attributes, attributes
-        assert f"Tag_FP_arch: {build.board.tag_fp_arch}" in attributes, attributes
-        # fpv5-sp-d16: single precision only; fpv5-d16: single and double.
-        sp_only = "Tag_ABI_HardFP_use: SP only" in attributes
-        assert sp_only == (build.board.fpu == "fpv5-sp-d16"), attributes
-
-
-def test_f746_firmware_has_no_double_precision_instruction(
-    board_build: Callable[[str], BoardBuild],
-) -> None:
-    build = board_build("disco_f746ng")
-    for elf in (build.elf, build.test_elf):
-        disassembly = _tool("arm-none-eabi-objdump", "-d", str(elf))
-        f64 = [line for line in disassembly.splitlines() if ".f64" in line]
-        assert f64 == [], f"{len(f64)} double-precision instructions: {f64[:5]}"
+    _check_float_abi(build.board, build.elf)
 
 
 def test_h747_firmware_links_the_display_drivers(
@@ -336,3 +333,13 @@ def test_flash_and_ram_match_the_budget_line(
     )
     assert abs(flash - flash_budget) <= 0.10 * flash, (flash, flash_budget)
     assert abs(ram - ram_budget) <= 0.10 * ram, (ram, ram_budget)
+
+
+@pytest.mark.parametrize("board_id", sorted(BOARDS))
+def test_test_firmware_builds_with_the_same_float_abi(
+    board_id: str, board_test_build: Callable[[str], tuple[str, Path]]
+) -> None:
+    _output, elf = board_test_build(board_id)
+    symbols = _tool("arm-none-eabi-nm", "-C", str(elf))
+    assert "UnityBegin" in symbols  # the real Unity, from the seeded library
+    _check_float_abi(BOARDS[board_id], elf)
