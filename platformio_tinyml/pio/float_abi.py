@@ -67,8 +67,9 @@ def _values(flags: Sequence[object], prefix: str) -> list[str]:
 def _one(scopes: Mapping[str, Sequence[object]], prefix: str, fix: str) -> str | None:
     found: dict[str, list[str]] = {}
     for scope, flags in scopes.items():
+        part = scope.split(" of ", 1)[-1]  # "CCFLAGS of library 'x'" -> "library 'x'"
         for value in _values(flags, prefix):
-            found.setdefault(value, []).append(scope)
+            found.setdefault(value, []).append(part)
     if len(found) > 1:
         listed = " and ".join(
             f"{prefix}{value} ({', '.join(sorted(set(where)))})"

@@ -245,7 +245,7 @@ def _flag_envs(env: Any, global_env: Any, projenv: Any) -> dict[str, Any]:
     BSP, its components and other libraries were cloned from it before this script
     runs, so each of their environments is updated too.
     """
-    envs: dict[str, Any] = {"the build flags": global_env}
+    envs: dict[str, Any] = {"the platform and build_flags": global_env}
     if projenv is not None:
         envs["the project's sources"] = projenv
     envs["the tinyml library"] = env

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from platformio_tinyml.boards import BOARDS, fpu_for_mcu
@@ -121,3 +124,31 @@ def test_unknown_board_keeps_the_platform_flags_with_a_note() -> None:
 def test_host_build_has_nothing_to_decide() -> None:
     decision = decide_float_abi(None, "", {})
     assert decision.abi is None and decision.notes == ()
+
+
+@pytest.mark.pio
+def test_a_build_whose_parts_disagree_stops_before_compiling(
+    piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The QEMU platform builds hard-float; a soft-float build flag cannot join it."""
+    repo = Path(__file__).resolve().parents[2]
+    project = tmp_path / "abi"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "main.cpp").write_text("int main() { return 0; }\n")
+    (project / "platformio.ini").write_text(
+        "[env:qemu]\n"
+        f"platform = symlink://{repo}/platforms/qemu_mps2_an500\n"
+        "board = mps2_an500\n"
+        f"lib_deps = tinyml=symlink://{repo}\n"
+        "build_flags = -mfloat-abi=soft\n"
+        "custom_tinyml_tflm = off\n"
+        "custom_tinyml_epochs = 1\n"
+    )
+    run = piotools.run_pio(pio_env, project, "run")
+    assert run.returncode != 0
+    errors = [line for line in run.output.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, run.output[-3000:]
+    assert errors[0].startswith("[tinyml] error: the firmware would be built with")
+    assert "-mfloat-abi=hard" in errors[0] and "-mfloat-abi=soft" in errors[0]
+    assert "set one float ABI for all of them in build_flags" in errors[0]
+    assert not list((project / ".pio" / "build").rglob("*.o"))  # nothing compiled
