@@ -27,7 +27,7 @@ QUANTIZATIONS = ("int8", "float32")
 IMAGE_FORMATS = ("1bpp", "uint8", "int8", "rgb565")
 EMBED_MODES = ("auto", "carray", "xxd", "incbin")
 KERNELS = ("auto", "cmsis_nn", "reference")
-TFLM_SOURCES = ("local", "download", "off")
+TFLM_SOURCES = ("auto", "local", "download", "off")
 # Keyword -> linker output section. Boards' linker scripts map these to QSPI, SDRAM
 # or DTCM; any other name must be spelled as an explicit section (".my_section").
 SECTION_KEYWORDS = {
@@ -302,10 +302,12 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "tflm",
         _parse_choice(TFLM_SOURCES),
-        "local",
-        "where TFLM comes from: local (the checkout named by tflm_dir or "
-        "TINYML_TFLM_DIR; none named: no TFLM), download (otherwise install the "
-        "pinned upstream with PlatformIO's package manager, online), or off",
+        "auto",
+        "where TFLM comes from: local (the checkout named by tflm_dir, "
+        "TINYML_TFLM_DIR or ~/.cache/tinyml-deps/tflite-micro), download (unless "
+        "tflm_dir names one, the pinned upstream through PlatformIO's package "
+        "manager, online), auto (local when a checkout is found, else download), "
+        "or off",
     ),
     Option(
         "tflm_dir",
@@ -342,7 +344,7 @@ class TinyMLConfig:
     model_address: int | None = None
     symbol_prefix: str | None = None
     kernels: str = "auto"
-    tflm: str = "local"
+    tflm: str = "auto"
     tflm_dir: Path | None = None
 
     def replace(self, **changes: Any) -> TinyMLConfig:

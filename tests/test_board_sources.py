@@ -264,9 +264,9 @@ def test_example_options_parse_and_agree(example: str) -> None:
         ours = {k: str(v) for k, v in options.items() if k.startswith(PIO_PREFIX)}
         assert ours, f"{example} [env:{env}] sets no {PIO_PREFIX}* option"
         configs.append(config_from_pio(ours, source=f"{example}/platformio.ini"))
-    # The emulated twin must run exactly the model and images of the board; only
-    # where TFLM's sources come from may differ (the board env downloads them).
-    board, twin = (c.replace(tflm="local", tflm_dir=None) for c in configs)
+    # The emulated twin must run exactly the model and images of the board, with
+    # TFLM from the same place (auto: a local checkout, else the pinned download).
+    board, twin = configs
     assert board == twin
-    assert configs[0].tflm == "download"
+    assert configs[0].tflm == "auto"
     assert configs[0].quantization == "int8"  # golden outputs are int8

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..boards import MemoryBudget, board_limits, estimate_budget
-from ..errors import TinyMLError
+from ..errors import DependencyError, TinyMLError
+from ..tflm_sources import DEFAULT_DIR
 from .plan import (
     GenerationPlan,
     Stamp,
@@ -38,6 +39,7 @@ from .plan import (
 
 if TYPE_CHECKING:
     from ..tflm_sources import TflmTree
+    from .float_abi import FloatAbiDecision
 
 PREFIX = "[tinyml]"
 _GUARD = "TINYML_CONFIGURED_ENVS"
@@ -186,23 +188,136 @@ def _budget(
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def _tflm_tree(plan: GenerationPlan) -> TflmTree | None:
-    """The TFLM sources to build, per custom_tinyml_tflm / custom_tinyml_tflm_dir."""
+    """The TFLM sources to build, per custom_tinyml_tflm / custom_tinyml_tflm_dir.
+
+    ``auto``: a local checkout when one is found, else the pinned download; when
+    neither works the build stops here, before anything compiles.
+    """
     from ..tflm_sources import locate_tflm
 
-    if plan.config.tflm == "off":
+    mode = plan.config.tflm
+    if mode == "off":
         return None
     if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
         return None
     if plan.tflm_dir is not None:
         # Checks the checkout and its third-party downloads; names what is missing.
         return locate_tflm(plan.tflm_dir)
-    if plan.config.tflm == "download":
-        from .scons_tflm import install_tflm
+    if mode in ("auto", "local"):
+        found = locate_tflm()  # $TINYML_TFLM_DIR, then the default location
+        if found is not None:
+            return found
+        if mode == "local":
+            raise DependencyError(
+                "custom_tinyml_tflm = local but no tflite-micro checkout was found "
+                "(custom_tinyml_tflm_dir, $TINYML_TFLM_DIR, "
+                f"{DEFAULT_DIR}); set custom_tinyml_tflm_dir to one, or use "
+                "custom_tinyml_tflm = auto to download the pinned sources"
+            )
+    from .scons_tflm import install_tflm
 
-        _info("Installing the pinned TFLM sources (PlatformIO package manager)")
+    _info("Installing the pinned TFLM sources (PlatformIO package manager)")
+    try:
         return install_tflm(plan.workspace_dir / "tinyml" / "deps")
-    return None
+    except DependencyError as exc:
+        if mode != "auto":
+            raise
+        raise DependencyError(
+            f"no tflite-micro checkout found (custom_tinyml_tflm_dir, "
+            f"$TINYML_TFLM_DIR, {DEFAULT_DIR}) and the pinned download failed "
+            f"({_first_line(exc.__cause__ or exc)}); build once online, or clone "
+            "tflite-micro with its third-party downloads and set TINYML_TFLM_DIR "
+            "to it"
+        ) from exc
+
+
+# --- One float ABI for everything that is linked ------------------------------------
+
+
+def _flag_envs(env: Any, global_env: Any, projenv: Any) -> dict[str, Any]:
+    """Every environment whose objects end up in the firmware, by a readable name.
+
+    The framework's HAL and startup code use the global environment itself; the
+    BSP, its components and other libraries were cloned from it before this script
+    runs, so each of their environments is updated too.
+    """
+    envs: dict[str, Any] = {"the platform and build_flags": global_env}
+    if projenv is not None:
+        envs["the project's sources"] = projenv
+    envs["the tinyml library"] = env
+    builders = [
+        *(global_env.get("__PIO_LIB_BUILDERS") or []),
+        *(global_env.get("EXTRA_LIB_BUILDERS") or []),
+    ]
+    for lb in builders:
+        lib_env = getattr(lb, "env", None)
+        if lib_env is not None:
+            envs.setdefault(f"library '{getattr(lb, 'name', '?')}'", lib_env)
+    unique: dict[int, tuple[str, Any]] = {}
+    for name, target in envs.items():
+        unique.setdefault(id(target), (name, target))
+    return dict(unique.values())
+
+
+def _apply_float_abi(
+    env: Any, global_env: Any, projenv: Any, plan: GenerationPlan
+) -> FloatAbiDecision:
+    """Give every part of the firmware the board's float ABI (or the user's)."""
+    from .float_abi import FLAG_SCOPES, decide_float_abi
+
+    board_id = plan.board.board_id if plan.board else None
+    mcu = str(env.BoardConfig().get("build.mcu", "")) if board_id else ""
+    envs = _flag_envs(env, global_env, projenv)
+    if not board_id and not _tflm_cpu_flags(global_env):
+        return decide_float_abi(None, "", {})  # a host build: no float ABI to choose
+    scopes = {
+        f"{scope} of {name}": list(target.get(scope, []))
+        for name, target in envs.items()
+        for scope in FLAG_SCOPES
+    }
+    decision = decide_float_abi(board_id, mcu, scopes)
+    for note in decision.notes:
+        _info(note)
+    if decision.abi is None:
+        return decision
+    for target in envs.values():
+        for scope in FLAG_SCOPES:
+            missing = decision.missing(target.get(scope, []))
+            if missing:
+                target.Append(**{scope: list(missing)})
+    return decision
+
+
+def _tflm_cpu_flags(env: Any) -> list[str]:
+    """The machine flags TFLM is compiled with: exactly the library's own."""
+    machine = ("-mcpu=", "-mthumb", "-mfloat-abi=", "-mfpu=", "-march=")
+    return [
+        str(f)
+        for f in env.get("CCFLAGS", [])
+        if isinstance(f, str) and f.startswith(machine)
+    ]
+
+
+def _select_bsp(global_env: Any, plan: GenerationPlan) -> None:
+    """Leave the BSP files the board's build cannot use out of the framework's BSP."""
+    from .framework_bsp import BSP_LIBRARY, bsp_selection
+
+    board_id = plan.board.board_id if plan.board else None
+    frameworks = tuple(str(f) for f in global_env.get("PIOFRAMEWORK") or ())
+    selection = bsp_selection(board_id, frameworks)
+    if selection is None:
+        return
+    for lb in global_env.get("EXTRA_LIB_BUILDERS") or []:
+        if getattr(lb, "name", None) == BSP_LIBRARY:
+            lb.env.Replace(SRC_FILTER=selection.src_filter)
+            _info(f"BSP: {', '.join(selection.excluded)} left out ({selection.reason})")
 
 
 # --- Applying the plan ---------------------------------------------------------------
@@ -234,16 +349,13 @@ def _wire(
         # Also defines TINYML_HAVE_TFLM=1 on env, projenv and the global env.
         from . import scons_tflm
 
-        cpu = None
-        if plan.board is not None:
-            cpu = env.BoardConfig().get("build.cpu", None)
         scons_tflm.build_tflm(
             env,
             projenv,
             tflm,
             stamp.summary.ops,
-            cpu,
             kernels=plan.config.kernels,
+            cpu_flags=_tflm_cpu_flags(env),
         )
 
 
@@ -295,6 +407,8 @@ def _configure(env: Any, global_env: Any) -> None:
     pioenv = env.subst("$PIOENV")
     plan, _ = _make_plan(env, pioenv)
     projenv = _projenv()
+    _apply_float_abi(env, global_env, projenv, plan)
+    _select_bsp(global_env, plan)
     tflm = _tflm_tree(plan)
 
     if env.IsIntegrationDump():

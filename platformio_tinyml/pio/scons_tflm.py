@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +29,7 @@ from ..tflm_sources import (
 
 __all__ = [
     "PINNED_DEPS",
+    "SOURCE_BASE_ENV",
     "PinnedDep",
     "build_tflm",
     "install_tflm",
@@ -33,20 +37,42 @@ __all__ = [
 ]
 
 PREFIX = "[tinyml]"
+# Overrides where the pinned source archives are fetched from (PinnedDep.source_url).
+SOURCE_BASE_ENV = "TINYML_TFLM_SOURCE_BASE"
 _BUILT_FLAG = "__TINYML_TFLM_BUILT"
 
 
 @dataclass(frozen=True)
 class PinnedDep:
-    """An upstream git repository at the commit tflite-micro 90b983c2 pins."""
+    """An upstream GitHub repository at the commit tflite-micro 90b983c2 pins."""
 
     name: str
-    url: str
+    url: str  # the repository, https://github.com/<owner>/<repo>.git
     commit: str
 
     @property
     def spec(self) -> str:
-        return f"{self.name}={self.url}#{self.commit}"
+        return f"{self.name}={self.source_url()}"
+
+    @property
+    def archive_name(self) -> str:
+        """File name of the source archive: ``<name>-<commit>.tar.gz``."""
+        return f"{self.name}-{self.commit}.tar.gz"
+
+    def source_url(self) -> str:
+        """The pinned commit's source archive (GitHub's ``archive/<commit>.tar.gz``).
+
+        An archive, not a clone: no history and no submodules to fetch. With
+        ``$TINYML_TFLM_SOURCE_BASE`` set (a URL or a local folder, e.g. a mirror or
+        the archives a test made with ``git archive``) it is
+        ``<base>/<name>-<commit>.tar.gz`` instead.
+        """
+        base = os.environ.get(SOURCE_BASE_ENV, "").strip().rstrip("/")
+        if not base:
+            return f"{self.url.removesuffix('.git')}/archive/{self.commit}.tar.gz"
+        if base.startswith("/"):
+            base = "file://" + base
+        return f"{base}/{self.archive_name}"
 
 
 # Pins read from tflite-micro 90b983c2: third_party_downloads.inc,
@@ -95,7 +121,32 @@ def _default_package_manager(deps_dir: Path) -> PackageManager:
             f"PlatformIO is not importable from '{sys.executable}' ({exc}); install "
             f"it with: {sys.executable} -m pip install platformio==6.2.0"
         ) from exc
-    pm: PackageManager = LibraryPackageManager(package_dir=str(deps_dir))
+
+    class SourcePackageManager(LibraryPackageManager):  # type: ignore[misc]
+        """Installs a source tree as it is: the package is the archive's top folder.
+
+        ``LibraryPackageManager`` would take the first folder holding a manifest or a
+        C/C++ file as the package root, which for tflite-micro is a sub-folder.
+        """
+
+        def find_pkg_root(self, path: str, spec: Any) -> str:
+            root = Path(path)
+            entries = list(root.iterdir())
+            while len(entries) == 1 and entries[0].is_dir():
+                root = entries[0]
+                entries = list(root.iterdir())
+            manifest = root / "library.json"
+            if not manifest.exists():
+                manifest.write_text(
+                    json.dumps({"name": spec.name, "version": "0.0.0"}) + "\n"
+                )
+            return str(root)
+
+    manager = SourcePackageManager(package_dir=str(deps_dir))
+    # Its failures come back as exceptions and are reported in one line by the
+    # caller; its own "Error: ..." log line would be a second one.
+    manager.log.addFilter(lambda record: record.levelno < logging.ERROR)
+    pm: PackageManager = manager
     return pm
 
 
@@ -104,7 +155,8 @@ def install_tflm(
 ) -> TflmTree:
     """Install the pinned tflite-micro and its third-party code (online mode).
 
-    Uses PlatformIO's package manager with git URLs at the pinned commits, so the
+    Uses PlatformIO's package manager with the pinned commits' source archives
+    (:meth:`PinnedDep.source_url`), so the
     downloads are cached in ``deps_dir`` (``$PROJECT_WORKSPACE_DIR/tinyml/deps``)
     and survive ``pio run -t clean``. TFLM's ``flatbuffers.patch`` is applied once.
 
@@ -125,10 +177,11 @@ def install_tflm(
     with file_lock(deps_dir / ".tinyml-deps.lock"):
         for dep in PINNED_DEPS:
             try:
-                pkg = pm.install(dep.spec, silent=True, skip_dependencies=True)
+                pkg = pm.install(dep.spec, skip_dependencies=True)
             except Exception as exc:  # PlatformIO raises many unrelated types
                 raise DependencyError(
-                    f"cannot install '{dep.spec}' ({exc}); check network access to "
+                    f"cannot install '{dep.spec}' ({_first_line(exc)}); check "
+                    "network access to "
                     "github.com or set custom_tinyml_tflm_dir to a local checkout"
                 ) from exc
             paths[dep.name] = Path(pkg.path)
@@ -140,6 +193,11 @@ def install_tflm(
         ruy=paths["ruy"],
         cmsis_nn=paths["cmsis_nn"],
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _apply_flatbuffers_patch(flatbuffers: Path, tflm: Path) -> None:

@@ -61,15 +61,16 @@ def test_install_uses_pinned_git_commits_and_patches(tmp_path: Path) -> None:
     pm = FakePackageManager(tmp_path / "deps")
     tree = install_tflm(tmp_path / "deps", package_manager=pm)
     assert pm.specs == [
-        "tflite-micro=https://github.com/tensorflow/tflite-micro.git"
-        "#90b983c2b3f1480642e040bbd2ddb37b998f3424",
-        "flatbuffers=https://github.com/google/flatbuffers.git"
-        "#187240970746d00bbd26b0f5873ed54d2477f9f3",
-        "gemmlowp=https://github.com/google/gemmlowp.git"
-        "#719139ce755a0f31cbf1c37f7f98adcc7fc9f425",
-        "ruy=https://github.com/google/ruy.git#d37128311b445e758136b8602d1bbd2a755e115d",
-        "cmsis_nn=https://github.com/ARM-software/CMSIS-NN.git"
-        "#4ab83cc3cc98fb85ed6dafb55e8ca02f1628dcae",
+        "tflite-micro=https://github.com/tensorflow/tflite-micro/archive/"
+        "90b983c2b3f1480642e040bbd2ddb37b998f3424.tar.gz",
+        "flatbuffers=https://github.com/google/flatbuffers/archive/"
+        "187240970746d00bbd26b0f5873ed54d2477f9f3.tar.gz",
+        "gemmlowp=https://github.com/google/gemmlowp/archive/"
+        "719139ce755a0f31cbf1c37f7f98adcc7fc9f425.tar.gz",
+        "ruy=https://github.com/google/ruy/archive/"
+        "d37128311b445e758136b8602d1bbd2a755e115d.tar.gz",
+        "cmsis_nn=https://github.com/ARM-software/CMSIS-NN/archive/"
+        "4ab83cc3cc98fb85ed6dafb55e8ca02f1628dcae.tar.gz",
     ]
     assert tree == TflmTree(
         root=tmp_path / "deps/tflite-micro",
@@ -165,16 +166,22 @@ def test_resolve_kernels(tmp_path: Path) -> None:
 def test_tflm_option_selects_the_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """custom_tinyml_tflm: off never builds; download installs when none is named."""
+    """custom_tinyml_tflm: off never builds; auto and download install when no
+    checkout is found; local without one stops with one line."""
+    from platformio_tinyml import tflm_sources
     from platformio_tinyml.pio import scons, scons_tflm
     from platformio_tinyml.pio.plan import plan_generation
 
     monkeypatch.delenv("TINYML_TFLM_DIR", raising=False)
+    monkeypatch.setattr(tflm_sources, "DEFAULT_DIR", tmp_path / "no-checkout")
     installed: list[Path] = []
     fake_tree = object()
+    offline = False
 
     def fake_install(deps_dir: Path) -> object:  # the network boundary
         installed.append(deps_dir)
+        if offline:
+            raise DependencyError("cannot install 'tflite-micro=...' (offline)")
         return fake_tree
 
     monkeypatch.setattr(scons_tflm, "install_tflm", fake_install)
@@ -191,8 +198,18 @@ def test_tflm_option_selects_the_source(
             fingerprint=lambda *_: "x",
         )
 
-    assert scons._tflm_tree(plan()) is None  # local, nothing named
     assert scons._tflm_tree(plan(tflm="off")) is None
     assert installed == []
+    with pytest.raises(DependencyError, match="custom_tinyml_tflm = local but no"):
+        scons._tflm_tree(plan(tflm="local"))
+    assert installed == []
     assert scons._tflm_tree(plan(tflm="download")) is fake_tree
-    assert installed == [tmp_path / "ws" / "tinyml" / "deps"]
+    assert scons._tflm_tree(plan()) is fake_tree  # auto, the default
+    assert installed == [tmp_path / "ws" / "tinyml" / "deps"] * 2
+    offline = True
+    with pytest.raises(DependencyError) as info:
+        scons._tflm_tree(plan())
+    message = str(info.value)
+    assert "\n" not in message
+    assert "no tflite-micro checkout found" in message
+    assert "set TINYML_TFLM_DIR" in message and "(offline)" in message

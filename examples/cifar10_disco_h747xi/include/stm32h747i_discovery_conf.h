@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Board configuration the STM32H747I-DISCO BSP requires from every project
-// (it includes "stm32h747i_discovery_conf.h"): only what this example uses.
+// (it includes "stm32h747i_discovery_conf.h"). The components' own
+// configuration headers are beside it: is42s32800j_conf.h, mt25tl01g_conf.h,
+// ft6x06_conf.h. The camera and audio drivers are left out of the build by the
+// tinyml library.
 #ifndef STM32H747I_DISCO_CONF_H
 #define STM32H747I_DISCO_CONF_H
 
@@ -40,5 +43,8 @@
 #define BSP_TS_IT_PRIORITY 15U
 #define BSP_JOY1_SEL_IT_PRIORITY 15U
 #define BSP_JOY1_DOWN_IT_PRIORITY 15U
+#define BSP_JOY1_LEFT_IT_PRIORITY 15U
+#define BSP_JOY1_RIGHT_IT_PRIORITY 15U
+#define BSP_JOY1_UP_IT_PRIORITY 15U
 
 #endif  // STM32H747I_DISCO_CONF_H
