@@ -1,0 +1,41 @@
+/* Shared helpers: TFLM's requantization (MultiplyByQuantizedMultiplier, double
+ * rounding as in gemmlowp) and the choice between the DSP and portable paths. */
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && !defined(TINYML_AOT_PORTABLE)
+#include <arm_acle.h>
+#define TINYML_AOT_DSP 1
+#else
+#define TINYML_AOT_DSP 0
+#endif
+
+/* gemmlowp::RoundingDivideByPOT: round half away from zero. */
+static inline int32_t tinyml_aot_rounding_divide_by_pot(int32_t x, int exponent) {
+  const int32_t mask = (int32_t)((1LL << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* gemmlowp::SaturatingRoundingDoublingHighMul. Its truncating division of
+ * (a*b + nudge) by 2^31 equals an arithmetic shift of (a*b + 2^30) for both
+ * signs of a*b, which avoids a 64-bit division. */
+static inline int32_t tinyml_aot_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  return (int32_t)(((int64_t)a * b + (1LL << 30)) >> 31);
+}
+
+/* tflite::MultiplyByQuantizedMultiplier (TFLITE_SINGLE_ROUNDING off). */
+static inline int32_t tinyml_aot_requantize(int32_t x, int32_t multiplier,
+                                            int32_t shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  return tinyml_aot_rounding_divide_by_pot(
+      tinyml_aot_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier),
+      right);
+}
+
+static inline int8_t tinyml_aot_clamp(int32_t x, int32_t lo, int32_t hi) {
+  return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
+}
