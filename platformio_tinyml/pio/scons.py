@@ -183,11 +183,18 @@ def _budget(plan: GenerationPlan, stamp: Stamp) -> BudgetReport | None:
     )
 
 
-def _tflm_tree(plan: GenerationPlan) -> TflmTree | None:
+def _needs_tflm(plan: GenerationPlan, stamp: Stamp | None) -> bool:
+    """False when the compiled (AOT) model runs: then TFLM is never looked for."""
+    if stamp is not None:
+        return stamp.summary.needs_tflm
+    return plan.config.runtime != "aot"
+
+
+def _tflm_tree(plan: GenerationPlan, stamp: Stamp | None) -> TflmTree | None:
     """The TFLM sources to build, per custom_tinyml_tflm / custom_tinyml_tflm_dir."""
     from ..tflm_sources import locate_tflm
 
-    if plan.config.tflm == "off":
+    if plan.config.tflm == "off" or not _needs_tflm(plan, stamp):
         return None
     if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
         return None
@@ -220,6 +227,11 @@ def _wire(
     if plan.generated_src.is_dir():
         for target in envs:
             target.AppendUnique(CPPPATH=[str(plan.generated_src)])
+    if not _needs_tflm(plan, stamp):
+        from SCons.Script import DefaultEnvironment
+
+        for target in {id(e): e for e in (*envs, DefaultEnvironment())}.values():
+            target.AppendUnique(CPPDEFINES=[("TINYML_RUNTIME_AOT", 1)])
     if not build or stamp is None:
         return
     env.BuildSources(
@@ -295,11 +307,12 @@ def _configure(env: Any, global_env: Any) -> None:
     pioenv = env.subst("$PIOENV")
     plan, _ = _make_plan(env, pioenv)
     projenv = _projenv()
-    tflm = _tflm_tree(plan)
 
     if env.IsIntegrationDump():
         # IDE service stage: never train or generate; only expose existing outputs.
-        _wire(env, projenv, plan, read_stamp(plan), tflm=tflm, build=False)
+        existing = read_stamp(plan)
+        tflm = _tflm_tree(plan, existing)
+        _wire(env, projenv, plan, existing, tflm=tflm, build=False)
         return
 
     reason = stale_reason(plan)
@@ -320,6 +333,16 @@ def _configure(env: Any, global_env: Any) -> None:
                 "again"
             )
         _budget(plan, stamp)
-        _info(f"Up to date: '{stamp.summary.stem}' for env:{pioenv}")
+        _info(
+            f"Up to date: '{stamp.summary.stem}' for env:{pioenv} "
+            f"(runtime {stamp.summary.runtime})"
+        )
+    tflm = _tflm_tree(plan, stamp)
+    if tflm is None and stamp.summary.needs_tflm:
+        _info(
+            "runtime tflm without TFLM sources: the model cannot run in this build; "
+            "set custom_tinyml_tflm_dir (or custom_tinyml_tflm = download), or "
+            "custom_tinyml_runtime = auto"
+        )
     _wire(env, projenv, plan, stamp, tflm=tflm, build=True)
     _add_report_target(global_env, plan)
