@@ -145,8 +145,22 @@ def test_tflm_option_selects_the_source(
             fingerprint=lambda *_: "x",
         )
 
-    assert scons._tflm_tree(plan()) is None  # local, nothing named
-    assert scons._tflm_tree(plan(tflm="off")) is None
+    assert scons._tflm_tree(plan(), None) is None  # local, nothing named
+    assert scons._tflm_tree(plan(tflm="off"), None) is None
     assert installed == []
-    assert scons._tflm_tree(plan(tflm="download")) is fake_tree
+    # The compiled model needs no TFLM: none is looked for, even a named one.
+    assert scons._tflm_tree(plan(tflm="download", runtime="aot"), None) is None
+    aot_stamp = _stamp(runtime="aot")
+    assert scons._tflm_tree(plan(tflm="download"), aot_stamp) is None
+    assert scons._tflm_tree(plan(tflm_dir=str(tmp_path / "empty")), aot_stamp) is None
+    assert installed == []
+    assert scons._tflm_tree(plan(tflm="download"), None) is fake_tree
     assert installed == [tmp_path / "ws" / "tinyml" / "deps"]
+    assert scons._tflm_tree(plan(tflm="download"), _stamp(runtime="tflm")) is fake_tree
+
+
+def _stamp(runtime: str):  # type: ignore[no-untyped-def]
+    from platformio_tinyml.pio.plan import GenerationSummary, Stamp
+
+    summary = GenerationSummary("m", 1, 16, 16, ("SOFTMAX",), None, runtime, "")
+    return Stamp("x", (), (), (), summary)
