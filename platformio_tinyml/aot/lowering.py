@@ -524,7 +524,7 @@ def _lower_pad(graph: Graph, op: Operator) -> Call:
     return Call(
         op_index=op.index,
         op=op.name,
-        kernel="copy",
+        kernel="pad",
         template=_invoke(
             "tinyml_aot_pad",
             _t(inp.index),
@@ -573,7 +573,7 @@ def _lower_concat(graph: Graph, op: Operator) -> Call:
     return Call(
         op_index=op.index,
         op=op.name,
-        kernel="copy",
+        kernel="concat",
         template="\n  ".join(lines),
         inputs=tuple(inputs),
         output=out.index,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,3 +28,34 @@ def test_tiny_cnn_matches_tflm(tests_data: Path, host_runner, tflm_outputs) -> N
 
 def test_unsupported_ops_lists_names(tests_data: Path) -> None:
     assert unsupported_ops((tests_data / "tiny_cnn_int8.tflite").read_bytes()) == ()
+
+
+@pytest.fixture(scope="session")
+def zoo_models() -> Callable[[str], bytes]:
+    """A zoo architecture, briefly fitted and converted to int8 (built once each)."""
+    pytest.importorskip("tensorflow", reason="zoo models are built with TensorFlow")
+    from platformio_tinyml._deps import run_quietly
+
+    from .models import build_zoo_tflite
+
+    @functools.cache
+    def get(name: str) -> bytes:
+        return run_quietly(lambda: build_zoo_tflite(name))
+
+    return get
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize(
+    "architecture",
+    ["mnist_dense", "mnist_lenet", "mnist_lenet5", "cifar10_cnn", "cifar10_resnet8"],
+)
+def test_zoo_model_matches_tflm(
+    architecture: str, zoo_models: Callable[[str], bytes], host_runner, tflm_outputs
+) -> None:
+    model = zoo_models(architecture)
+    compiled = compile_model(model, architecture)
+    inputs = random_inputs(read_model(model).input.shape, 5, seed=11)
+    np.testing.assert_array_equal(
+        host_runner(compiled, inputs), tflm_outputs(model, inputs)
+    )

@@ -6,6 +6,8 @@
 #if defined(__ARM_FEATURE_DSP) && !defined(TINYML_AOT_PORTABLE)
 #include <arm_acle.h>
 #define TINYML_AOT_DSP 1
+/* Rotate right by 8 (compilers fold it into SXTB16's ROR operand). */
+static inline uint32_t tinyml_aot_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 #else
 #define TINYML_AOT_DSP 0
 #endif

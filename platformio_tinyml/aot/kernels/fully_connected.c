@@ -22,9 +22,9 @@ static void tinyml_aot_fully_connected(const int8_t *input, int8_t *output,
         memcpy(&wv, w + i, 4);
         memcpy(&xv, x + i, 4);
         const uint32_t x02 = __sxtb16(xv);
-        const uint32_t x13 = __sxtb16(__ror(xv, 8));
+        const uint32_t x13 = __sxtb16(tinyml_aot_ror8(xv));
         const uint32_t w02 = __sxtb16(wv);
-        const uint32_t w13 = __sxtb16(__ror(wv, 8));
+        const uint32_t w13 = __sxtb16(tinyml_aot_ror8(wv));
         acc = (int32_t)__smlad(w02, x02, (uint32_t)acc);
         acc = (int32_t)__smlad(w13, x13, (uint32_t)acc);
       }

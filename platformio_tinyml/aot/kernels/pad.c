@@ -1,5 +1,5 @@
-/* PAD and CONCATENATION: block copies. PAD fills with the pad value, then
- * copies rows of the input into the padded 4-D output. */
+/* PAD: fill with the pad value, then copy rows of the input into the padded
+ * 4-D output. */
 static void tinyml_aot_pad(const int8_t *input, int8_t *output, const int *in_dims,
                            const int *out_dims, const int *before,
                            int8_t value) {
@@ -18,13 +18,5 @@ static void tinyml_aot_pad(const int8_t *input, int8_t *output, const int *in_di
         memcpy(dst, src, (size_t)in_dims[3]);
       }
     }
-  }
-}
-
-static void tinyml_aot_concat_part(const int8_t *input, int8_t *output,
-                                   int outer, int part, int total,
-                                   int offset) {
-  for (int o = 0; o < outer; ++o) {
-    memcpy(output + o * total + offset, input + o * part, (size_t)part);
   }
 }
