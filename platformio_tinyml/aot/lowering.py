@@ -197,8 +197,17 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
     if ic != inp.shape[-1]:
         raise _fail(op, "grouped convolution is not supported")
     sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
-    weights = filt.array().astype(np.int64)
-    bias = _bias(graph, op, oc) - inp.zero_point * weights.reshape(oc, -1).sum(axis=1)
+    weights = filt.array().astype(np.int64).reshape(oc, -1)
+    bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=1)
+    depth = weights.shape[1]
+    depth4 = (depth + 3) // 4 * 4
+    packed = np.zeros((oc, depth4), dtype=np.int64)
+    packed[:, :depth] = weights
+    # quad: columns widened 4 channels at a time (see kernels/conv.c); else
+    # each group of four weights is stored as k, k+2, k+1, k+3.
+    quad = 1 if ic % 4 == 0 else 0
+    if not quad:
+        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]]
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
@@ -234,12 +243,15 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
             out.zero_point,
             lo,
             hi,
+            quad,
+            "(int16_t *){scratch}",
         ),
         inputs=(inp.index,),
         output=out.index,
         macs=oh * ow * oc * kh * kw * ic,
+        scratch_bytes=2 * 2 * depth4,
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in weights.reshape(-1))),
+            ConstArray(names[0], "int8_t", tuple(int(v) for v in packed.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),

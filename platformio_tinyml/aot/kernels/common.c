@@ -6,8 +6,17 @@
 #if defined(__ARM_FEATURE_DSP) && !defined(TINYML_AOT_PORTABLE)
 #include <arm_acle.h>
 #define TINYML_AOT_DSP 1
-/* Rotate right by 8 (compilers fold it into SXTB16's ROR operand). */
-static inline uint32_t tinyml_aot_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+/* SXTB16(ROR(x, 8)): bytes 1 and 3 as two halfwords. GCC does not fold the
+ * rotation into SXTB16's operand, so it is spelled out (as CMSIS does). */
+static inline int32_t tinyml_aot_sxtb16_ror8(int32_t x) {
+#if defined(__GNUC__)
+  int32_t result;
+  __asm("sxtb16 %0, %1, ror #8" : "=r"(result) : "r"(x));
+  return result;
+#else
+  return __sxtb16((int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
+#endif
+}
 #else
 #define TINYML_AOT_DSP 0
 #endif
