@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The kernels' C: a one-off rounding change must make the TFLM comparison fail,
+and the DSP path (ACLE intrinsics) must give the portable path's outputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from platformio_tinyml.aot import compile_model
+from platformio_tinyml.model_info import read_model
+
+from .conftest import random_inputs
+
+pytestmark = pytest.mark.compiler
+
+ROUNDING = "return (x >> exponent) + (remainder > threshold ? 1 : 0);"
+
+
+def test_rounding_change_is_caught(tests_data: Path, host_runner, tflm_outputs) -> None:
+    model = (tests_data / "tiny_cnn_int8.tflite").read_bytes()
+    compiled = compile_model(model, "tiny")
+    assert compiled.source.count(ROUNDING) == 1
+    inputs = random_inputs(read_model(model).input.shape, 32, seed=5)
+    expected = tflm_outputs(model, inputs)
+    np.testing.assert_array_equal(host_runner(compiled, inputs), expected)
+    # Ties (remainder == threshold) now round the other way: off by one, sometimes.
+    broken = compiled.source.replace(ROUNDING, ROUNDING.replace("> thr", ">= thr"))
+    got = host_runner(compiled, inputs, source=broken)
+    assert not np.array_equal(got, expected)
+
+
+def _bench() -> object:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "aot_insns.py"
+    spec = importlib.util.spec_from_file_location("aot_insns", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["aot_insns"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.qemu
+def test_dsp_path_on_emulated_m7(tests_data: Path, tflm_outputs) -> None:
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"'{tool}' is not installed")
+    bench = _bench()
+    model = (tests_data / "tiny_cnn_int8.tflite").read_bytes()
+    # measure() raises unless every output on the target equals host TFLM's.
+    dsp = bench.measure(model, "tiny")  # type: ignore[attr-defined]
+    portable = bench.measure(model, "tiny", portable=True)  # type: ignore[attr-defined]
+    assert dsp["instructions"] != portable["instructions"]
+    assert dsp["instructions"] < portable["instructions"]
