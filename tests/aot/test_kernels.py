@@ -19,6 +19,7 @@ from .conftest import random_inputs
 
 pytestmark = pytest.mark.compiler
 
+# gemmlowp::RoundingDivideByPOT as the softmax kernel uses it.
 ROUNDING = "return (x >> exponent) + (remainder > threshold ? 1 : 0);"
 
 
@@ -29,8 +30,10 @@ def test_rounding_change_is_caught(tests_data: Path, host_runner, tflm_outputs) 
     inputs = random_inputs(read_model(model).input.shape, 32, seed=5)
     expected = tflm_outputs(model, inputs)
     np.testing.assert_array_equal(host_runner(compiled, inputs), expected)
-    # Ties (remainder == threshold) now round the other way: off by one, sometimes.
-    broken = compiled.source.replace(ROUNDING, ROUNDING.replace("> thr", ">= thr"))
+    # Negative halves now round up instead of away from zero: off by one, sometimes.
+    broken = compiled.source.replace(
+        ROUNDING, ROUNDING.replace(" - (v < 0", " - 0 * (v < 0")
+    )
     got = host_runner(compiled, inputs, source=broken)
     assert not np.array_equal(got, expected)
 

@@ -37,14 +37,18 @@ static inline int32_t tinyml_aot_doubling_high_mul(int32_t a, int32_t b) {
   return (int32_t)(((int64_t)a * b + (1LL << 30)) >> 31);
 }
 
-/* tflite::MultiplyByQuantizedMultiplier (TFLITE_SINGLE_ROUNDING off). */
+/* tflite::MultiplyByQuantizedMultiplier (TFLITE_SINGLE_ROUNDING off): the
+ * doubling high multiply, then RoundingDivideByPOT (halves away from zero).
+ * Multipliers are never negative, so the high multiply cannot saturate. */
 static inline int32_t tinyml_aot_requantize(int32_t x, int32_t multiplier,
                                             int32_t shift) {
-  const int left = shift > 0 ? shift : 0;
-  const int right = shift > 0 ? 0 : -shift;
-  return tinyml_aot_rounding_divide_by_pot(
-      tinyml_aot_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier),
-      right);
+  const int32_t left = shift > 0 ? shift : 0;
+  const int32_t right = shift > 0 ? 0 : -shift;
+  const int32_t v = (int32_t)(
+      ((int64_t)(int32_t)((uint32_t)x << left) * multiplier + (1LL << 30)) >> 31);
+  const int32_t mask = (int32_t)((1U << right) - 1U);
+  const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)v >> 31);
+  return (v >> right) + ((v & mask) > threshold ? 1 : 0);
 }
 
 static inline int8_t tinyml_aot_clamp(int32_t x, int32_t lo, int32_t hi) {
