@@ -22,7 +22,7 @@ class ConstArray:
 
     name: str
     ctype: str  # int8_t, int32_t, int
-    values: tuple[int, ...]
+    values: tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,9 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
             hi,
             quad,
             "(int16_t *){scratch}",
+            0,
+            0,
+            0,
         ),
         inputs=(inp.index,),
         output=out.index,
@@ -360,14 +363,40 @@ def _lower_pool(graph: Graph, op: Operator) -> Call:
     )
 
 
-def _lower_add(graph: Graph, op: Operator) -> Call:
+def _add_constants(
+    op: Operator, a: Tensor, b: Tensor, out: Tensor
+) -> tuple[ConstArray, ...]:
+    """The ADD's parameter struct and its two input tables."""
+    (ma, sa), (mb, sb), (mo, so) = quant.add_params(a.scale, b.scale, out.scale)
+    lo, hi = _activation(op, out)
+    name = _c("add", op)
+    return (
+        ConstArray(
+            name + "_a", "int32_t", quant.add_input_table(-a.zero_point, ma, sa)
+        ),
+        ConstArray(
+            name + "_b", "int32_t", quant.add_input_table(-b.zero_point, mb, sb)
+        ),
+        ConstArray(
+            name,
+            "tinyml_aot_add_params",
+            (f"{name}_a", f"{name}_b", mo, so, out.zero_point, lo, hi),
+        ),
+    )
+
+
+def _add_operands(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor]:
     a = _int8_activation(graph, op, op.inputs[0])
     b = _int8_activation(graph, op, op.inputs[1])
     out = _int8_activation(graph, op, op.outputs[0])
     if a.shape != b.shape or a.shape != out.shape:
         raise _fail(op, f"broadcasting {a.shape} + {b.shape} is not supported")
-    (ma, sa), (mb, sb), (mo, so) = quant.add_params(a.scale, b.scale, out.scale)
-    lo, hi = _activation(op, out)
+    return a, b, out
+
+
+def _lower_add(graph: Graph, op: Operator) -> Call:
+    a, b, out = _add_operands(graph, op)
+    name = _c("add", op)
     return Call(
         op_index=op.index,
         op=op.name,
@@ -378,21 +407,44 @@ def _lower_add(graph: Graph, op: Operator) -> Call:
             _t(b.index),
             _t(out.index),
             out.size,
-            -a.zero_point,
-            ma,
-            sa,
-            -b.zero_point,
-            mb,
-            sb,
-            mo,
-            so,
-            out.zero_point,
-            lo,
-            hi,
+            "&" + name,
         ),
         inputs=(a.index, b.index),
         output=out.index,
         in_place_ok=(a.index, b.index),
+        constants=_add_constants(op, a, b, out),
+    )
+
+
+def lower_conv_add(graph: Graph, conv: Operator, add: Operator) -> Call:
+    """A CONV_2D fused with the ADD that consumes its output (a residual block).
+
+    The ADD's other input is the residual; the output may overwrite it in place.
+    """
+    call = _lower_conv(graph, conv)
+    a, b, out = _add_operands(graph, add)
+    conv_first = 1 if a.index == call.output else 0
+    residual = b if conv_first else a
+    name = _c("add", add)
+    assert call.template.endswith(", 0, 0, 0);")
+    template = call.template[: -len(", 0, 0, 0);")] + (
+        f", {_t(residual.index)}, &{name}, {conv_first});"
+    )
+    template = template.replace(_t(call.output), _t(out.index))
+    return Call(
+        op_index=conv.index,
+        op=f"{conv.name}+{add.name}",
+        kernel=call.kernel,
+        template=template,
+        inputs=(*call.inputs, residual.index),
+        output=out.index,
+        macs=call.macs,
+        scratch_bytes=call.scratch_bytes,
+        in_place_ok=(residual.index,),
+        constants=(
+            *call.constants,
+            *_add_constants(add, a, b, out),
+        ),
     )
 
 

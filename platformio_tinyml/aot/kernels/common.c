@@ -54,3 +54,19 @@ static inline int32_t tinyml_aot_requantize(int32_t x, int32_t multiplier,
 static inline int8_t tinyml_aot_clamp(int32_t x, int32_t lo, int32_t hi) {
   return (int8_t)(x < lo ? lo : (x > hi ? hi : x));
 }
+
+/* ADD, int8 (TFLM reference): both inputs scaled to a common 2^20-shifted
+ * scale (tabulated offline for the 256 int8 values), summed, requantized;
+ * also the epilogue of a CONV_2D fused with the ADD that consumes it. */
+typedef struct {
+  const int32_t *a_scaled, *b_scaled; /* [value + 128] */
+  int32_t out_mult, out_shift, out_zp, act_min, act_max;
+} tinyml_aot_add_params;
+
+static inline int8_t tinyml_aot_add_one(int32_t a, int32_t b,
+                                        const tinyml_aot_add_params *p) {
+  const int32_t sum = p->a_scaled[a + 128] + p->b_scaled[b + 128];
+  return tinyml_aot_clamp(
+      tinyml_aot_requantize(sum, p->out_mult, p->out_shift) + p->out_zp,
+      p->act_min, p->act_max);
+}

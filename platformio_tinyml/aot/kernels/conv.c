@@ -8,7 +8,10 @@
  * chosen offline: with quad = 0 the columns are in order and the weights are
  * stored k, k+2, k+1, k+3; with quad = 1 (ic a multiple of 4) the weights are
  * in order and the columns hold each 4 channels as c0, c2, c1, c3, which is
- * what SXTB16 and SXTB16(ROR 8) produce from one 32-bit load. */
+ * what SXTB16 and SXTB16(ROR 8) produce from one 32-bit load.
+ * With add != NULL the ADD that consumes the result is fused: each value is
+ * added to residual[i] (conv value first if conv_first) and stored in place
+ * of it; odd last pixels and channels are then stored once only. */
 static void tinyml_aot_im2col(int16_t *col, const int8_t *input, int pixel,
                               int in_h, int in_w, int in_c, int out_w, int k_h,
                               int k_w, int stride_h, int stride_w, int dil_h,
@@ -58,7 +61,8 @@ static void tinyml_aot_conv(const int8_t *input, int8_t *output,
                             int stride_w, int dil_h, int dil_w, int pad_h,
                             int pad_w, int32_t in_zp, int32_t out_zp,
                             int32_t act_min, int32_t act_max, int quad,
-                            int16_t *cols) {
+                            int16_t *cols, const int8_t *residual,
+                            const tinyml_aot_add_params *add, int conv_first) {
   const int k4 = (k_h * k_w * in_c + 3) & ~3;
   const int pixels = out_h * out_w;
   int16_t *col0 = cols;
@@ -111,18 +115,38 @@ static void tinyml_aot_conv(const int8_t *input, int8_t *output,
                w1[i + 1] * col1[i + 2] + w1[i + 3] * col1[i + 3];
 #endif
       }
-      out0[o] = tinyml_aot_clamp(
-          tinyml_aot_requantize(a00, multiplier[o], shift[o]) + out_zp, act_min,
-          act_max);
-      out1[o] = tinyml_aot_clamp(
-          tinyml_aot_requantize(a01, multiplier[o], shift[o]) + out_zp, act_min,
-          act_max);
-      out0[o1] = tinyml_aot_clamp(
-          tinyml_aot_requantize(a10, multiplier[o1], shift[o1]) + out_zp,
-          act_min, act_max);
-      out1[o1] = tinyml_aot_clamp(
-          tinyml_aot_requantize(a11, multiplier[o1], shift[o1]) + out_zp,
-          act_min, act_max);
+      int32_t v[4];
+      v[0] = tinyml_aot_requantize(a00, multiplier[o], shift[o]);
+      v[1] = tinyml_aot_requantize(a01, multiplier[o], shift[o]);
+      v[2] = tinyml_aot_requantize(a10, multiplier[o1], shift[o1]);
+      v[3] = tinyml_aot_requantize(a11, multiplier[o1], shift[o1]);
+      for (int j = 0; j < 4; ++j) {
+        v[j] = tinyml_aot_clamp(v[j] + out_zp, act_min, act_max);
+      }
+      if (add == 0) {
+        out0[o] = (int8_t)v[0];
+        out1[o] = (int8_t)v[1];
+        out0[o1] = (int8_t)v[2];
+        out1[o1] = (int8_t)v[3];
+      } else if (conv_first) {
+        out0[o] = tinyml_aot_add_one(v[0], residual[p * out_c + o], add);
+        if (p1 != p) out1[o] = tinyml_aot_add_one(v[1], residual[p1 * out_c + o], add);
+        if (o1 != o) {
+          out0[o1] = tinyml_aot_add_one(v[2], residual[p * out_c + o1], add);
+          if (p1 != p) {
+            out1[o1] = tinyml_aot_add_one(v[3], residual[p1 * out_c + o1], add);
+          }
+        }
+      } else {
+        out0[o] = tinyml_aot_add_one(residual[p * out_c + o], v[0], add);
+        if (p1 != p) out1[o] = tinyml_aot_add_one(residual[p1 * out_c + o], v[1], add);
+        if (o1 != o) {
+          out0[o1] = tinyml_aot_add_one(residual[p * out_c + o1], v[2], add);
+          if (p1 != p) {
+            out1[o1] = tinyml_aot_add_one(residual[p1 * out_c + o1], v[3], add);
+          }
+        }
+      }
     }
   }
 }
