@@ -1,5 +1,6 @@
 /* Shared helpers: TFLM's requantization (MultiplyByQuantizedMultiplier, double
- * rounding as in gemmlowp) and the choice between the DSP and portable paths. */
+ * rounding as in gemmlowp) and the choice between the DSP and portable paths.
+ */
 #include <stdint.h>
 #include <string.h>
 
@@ -22,7 +23,8 @@ static inline int32_t tinyml_aot_sxtb16_ror8(int32_t x) {
 #endif
 
 /* gemmlowp::RoundingDivideByPOT: round half away from zero. */
-static inline int32_t tinyml_aot_rounding_divide_by_pot(int32_t x, int exponent) {
+static inline int32_t tinyml_aot_rounding_divide_by_pot(int32_t x,
+                                                        int exponent) {
   const int32_t mask = (int32_t)((1LL << exponent) - 1);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -44,8 +46,10 @@ static inline int32_t tinyml_aot_requantize(int32_t x, int32_t multiplier,
                                             int32_t shift) {
   const int32_t left = shift > 0 ? shift : 0;
   const int32_t right = shift > 0 ? 0 : -shift;
-  const int32_t v = (int32_t)(
-      ((int64_t)(int32_t)((uint32_t)x << left) * multiplier + (1LL << 30)) >> 31);
+  const int32_t v =
+      (int32_t)(((int64_t)(int32_t)((uint32_t)x << left) * multiplier +
+                 (1LL << 30)) >>
+                31);
   const int32_t mask = (int32_t)((1U << right) - 1U);
   const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)v >> 31);
   return (v >> right) + ((v & mask) > threshold ? 1 : 0);
@@ -64,7 +68,7 @@ typedef struct {
 } tinyml_aot_add_params;
 
 static inline int8_t tinyml_aot_add_one(int32_t a, int32_t b,
-                                        const tinyml_aot_add_params *p) {
+                                        const tinyml_aot_add_params* p) {
   const int32_t sum = p->a_scaled[a + 128] + p->b_scaled[b + 128];
   return tinyml_aot_clamp(
       tinyml_aot_requantize(sum, p->out_mult, p->out_shift) + p->out_zp,

@@ -12,14 +12,14 @@
  * With add != NULL the ADD that consumes the result is fused: each value is
  * added to residual[i] (conv value first if conv_first) and stored in place
  * of it; odd last pixels and channels are then stored once only. */
-static void tinyml_aot_im2col(int16_t *col, const int8_t *input, int pixel,
+static void tinyml_aot_im2col(int16_t* col, const int8_t* input, int pixel,
                               int in_h, int in_w, int in_c, int out_w, int k_h,
                               int k_w, int stride_h, int stride_w, int dil_h,
                               int dil_w, int pad_h, int pad_w, int32_t in_zp,
                               int k4, int quad) {
   const int y0 = (pixel / out_w) * stride_h - pad_h;
   const int x0 = (pixel % out_w) * stride_w - pad_w;
-  int16_t *dst = col;
+  int16_t* dst = col;
   for (int ky = 0; ky < k_h; ++ky) {
     const int iy = y0 + ky * dil_h;
     for (int kx = 0; kx < k_w; ++kx) {
@@ -27,7 +27,7 @@ static void tinyml_aot_im2col(int16_t *col, const int8_t *input, int pixel,
       if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
         for (int c = 0; c < in_c; ++c) dst[c] = (int16_t)in_zp;
       } else if (quad) {
-        const int8_t *src = input + (iy * in_w + ix) * in_c;
+        const int8_t* src = input + (iy * in_w + ix) * in_c;
         for (int c = 0; c < in_c; c += 4) {
 #if TINYML_AOT_DSP
           int32_t v;
@@ -44,7 +44,7 @@ static void tinyml_aot_im2col(int16_t *col, const int8_t *input, int pixel,
 #endif
         }
       } else {
-        const int8_t *src = input + (iy * in_w + ix) * in_c;
+        const int8_t* src = input + (iy * in_w + ix) * in_c;
         for (int c = 0; c < in_c; ++c) dst[c] = src[c];
       }
       dst += in_c;
@@ -53,20 +53,20 @@ static void tinyml_aot_im2col(int16_t *col, const int8_t *input, int pixel,
   while (dst < col + k4) *dst++ = 0;
 }
 
-static void tinyml_aot_conv(const int8_t *input, int8_t *output,
-                            const int8_t *weights, const int32_t *bias,
-                            const int32_t *multiplier, const int32_t *shift,
+static void tinyml_aot_conv(const int8_t* input, int8_t* output,
+                            const int8_t* weights, const int32_t* bias,
+                            const int32_t* multiplier, const int32_t* shift,
                             int in_h, int in_w, int in_c, int out_h, int out_w,
                             int out_c, int k_h, int k_w, int stride_h,
                             int stride_w, int dil_h, int dil_w, int pad_h,
                             int pad_w, int32_t in_zp, int32_t out_zp,
                             int32_t act_min, int32_t act_max, int quad,
-                            int16_t *cols, const int8_t *residual,
-                            const tinyml_aot_add_params *add, int conv_first) {
+                            int16_t* cols, const int8_t* residual,
+                            const tinyml_aot_add_params* add, int conv_first) {
   const int k4 = (k_h * k_w * in_c + 3) & ~3;
   const int pixels = out_h * out_w;
-  int16_t *col0 = cols;
-  int16_t *col1 = cols + k4;
+  int16_t* col0 = cols;
+  int16_t* col1 = cols + k4;
   for (int p = 0; p < pixels; p += 2) {
     /* An odd last pixel is computed twice and stored twice (same value). */
     const int p1 = p + 1 < pixels ? p + 1 : p;
@@ -76,12 +76,12 @@ static void tinyml_aot_conv(const int8_t *input, int8_t *output,
     tinyml_aot_im2col(col1, input, p1, in_h, in_w, in_c, out_w, k_h, k_w,
                       stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp, k4,
                       quad);
-    int8_t *out0 = output + p * out_c;
-    int8_t *out1 = output + p1 * out_c;
+    int8_t* out0 = output + p * out_c;
+    int8_t* out1 = output + p1 * out_c;
     for (int o = 0; o < out_c; o += 2) {
       const int o1 = o + 1 < out_c ? o + 1 : o;
-      const int8_t *w0 = weights + o * k4;
-      const int8_t *w1 = weights + o1 * k4;
+      const int8_t* w0 = weights + o * k4;
+      const int8_t* w1 = weights + o1 * k4;
       int32_t a00 = bias[o], a01 = bias[o], a10 = bias[o1], a11 = bias[o1];
       for (int i = 0; i < k4; i += 4) {
 #if TINYML_AOT_DSP
@@ -130,7 +130,8 @@ static void tinyml_aot_conv(const int8_t *input, int8_t *output,
         out1[o1] = (int8_t)v[3];
       } else if (conv_first) {
         out0[o] = tinyml_aot_add_one(v[0], residual[p * out_c + o], add);
-        if (p1 != p) out1[o] = tinyml_aot_add_one(v[1], residual[p1 * out_c + o], add);
+        if (p1 != p)
+          out1[o] = tinyml_aot_add_one(v[1], residual[p1 * out_c + o], add);
         if (o1 != o) {
           out0[o1] = tinyml_aot_add_one(v[2], residual[p * out_c + o1], add);
           if (p1 != p) {
@@ -139,7 +140,8 @@ static void tinyml_aot_conv(const int8_t *input, int8_t *output,
         }
       } else {
         out0[o] = tinyml_aot_add_one(residual[p * out_c + o], v[0], add);
-        if (p1 != p) out1[o] = tinyml_aot_add_one(residual[p1 * out_c + o], v[1], add);
+        if (p1 != p)
+          out1[o] = tinyml_aot_add_one(residual[p1 * out_c + o], v[1], add);
         if (o1 != o) {
           out0[o1] = tinyml_aot_add_one(residual[p * out_c + o1], v[2], add);
           if (p1 != p) {

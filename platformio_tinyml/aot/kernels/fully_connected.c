@@ -3,26 +3,23 @@
  * each load of the input; a short last block repeats its last row (the same
  * value is stored again). With DSP, inputs and weights are widened the same
  * way, (b0, b2) and (b1, b3), so the weights keep their natural order. */
-static void tinyml_aot_fully_connected(const int8_t *input, int8_t *output,
-                                       const int8_t *weights,
-                                       const int32_t *bias,
-                                       const int32_t *multiplier,
-                                       const int32_t *shift, int batches,
-                                       int in_features, int out_features,
-                                       int32_t out_zp, int32_t act_min,
-                                       int32_t act_max) {
+static void tinyml_aot_fully_connected(
+    const int8_t* input, int8_t* output, const int8_t* weights,
+    const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
+    int batches, int in_features, int out_features, int32_t out_zp,
+    int32_t act_min, int32_t act_max) {
   for (int b = 0; b < batches; ++b) {
-    const int8_t *x = input + b * in_features;
-    int8_t *y = output + b * out_features;
+    const int8_t* x = input + b * in_features;
+    int8_t* y = output + b * out_features;
     for (int o = 0; o < out_features; o += 4) {
       int rows[4];
       for (int r = 0; r < 4; ++r) {
         rows[r] = o + r < out_features ? o + r : out_features - 1;
       }
-      const int8_t *w0 = weights + rows[0] * in_features;
-      const int8_t *w1 = weights + rows[1] * in_features;
-      const int8_t *w2 = weights + rows[2] * in_features;
-      const int8_t *w3 = weights + rows[3] * in_features;
+      const int8_t* w0 = weights + rows[0] * in_features;
+      const int8_t* w1 = weights + rows[1] * in_features;
+      const int8_t* w2 = weights + rows[2] * in_features;
+      const int8_t* w3 = weights + rows[3] * in_features;
       int32_t a0 = bias[rows[0]], a1 = bias[rows[1]];
       int32_t a2 = bias[rows[2]], a3 = bias[rows[3]];
       int i = 0;
