@@ -440,7 +440,9 @@ def lower_conv_add(graph: Graph, conv: Operator, add: Operator) -> Call:
         output=out.index,
         macs=call.macs,
         scratch_bytes=call.scratch_bytes,
-        in_place_ok=(residual.index,),
+        # Not in place when the residual is also the convolution's input, which
+        # im2col keeps reading after outputs are stored.
+        in_place_ok=() if residual.index in call.inputs else (residual.index,),
         constants=(
             *call.constants,
             *_add_constants(add, a, b, out),
