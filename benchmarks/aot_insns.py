@@ -96,7 +96,9 @@ def measure(
     compiled = compile_model(model, name)
     info = read_model(model)
     rng = np.random.default_rng(0)
-    inputs = rng.integers(-128, 128, size=(IMAGES, *info.input.shape[1:]), dtype=np.int8)
+    inputs = rng.integers(
+        -128, 128, size=(IMAGES, *info.input.shape[1:]), dtype=np.int8
+    )
     expected = run_tflm(model, inputs)
     own = tempfile.TemporaryDirectory(prefix="aot-insns-") if work is None else None
     folder = Path(own.name) if own is not None else Path(work)  # type: ignore[arg-type]
@@ -129,13 +131,35 @@ def measure(
             objs.append(obj)
         # Code size without per-layer marks (what a user builds).
         plain = folder / f"{name}_plain.o"
-        _run(["arm-none-eabi-gcc", *flags, "-c", str(folder / f"{name}.c"), "-o", str(plain)])
+        _run(
+            [
+                "arm-none-eabi-gcc",
+                *flags,
+                "-c",
+                str(folder / f"{name}.c"),
+                "-o",
+                str(plain),
+            ]
+        )
         code, consts = _section_sizes(plain)
         elf = folder / "firmware.elf"
         _run(
-            ["arm-none-eabi-gcc", *CPU, "--specs=nano.specs", "--specs=rdimon.specs",
-             "-nostartfiles", "-T", str(PLATFORM / "ldscripts" / "mps2_an500.ld"),
-             "-Wl,--gc-sections", *map(str, objs), "-lm", "-lc", "-lrdimon", "-o", str(elf)]
+            [
+                "arm-none-eabi-gcc",
+                *CPU,
+                "--specs=nano.specs",
+                "--specs=rdimon.specs",
+                "-nostartfiles",
+                "-T",
+                str(PLATFORM / "ldscripts" / "mps2_an500.ld"),
+                "-Wl,--gc-sections",
+                *map(str, objs),
+                "-lm",
+                "-lc",
+                "-lrdimon",
+                "-o",
+                str(elf),
+            ]
         )
         plugin = build_insncount_plugin(default_cache_dir() / "qemu-plugin")
         counts = count_instructions(elf, plugin=plugin)
@@ -143,7 +167,9 @@ def measure(
         if own is not None:
             own.cleanup()
     if counts.returncode != 0:
-        raise RuntimeError(f"{name}: target outputs differ from TFLM ({counts.stdout!r})")
+        raise RuntimeError(
+            f"{name}: target outputs differ from TFLM ({counts.stdout!r})"
+        )
     # Marks are running totals across both images; per layer from the first image.
     marks = list(counts.marks)
     per_image = len(marks) // IMAGES
@@ -190,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
 
     results = []
     for path in args.models:
-        result = measure(path.read_bytes(), to_c_identifier(path.stem), portable=args.portable)
+        result = measure(
+            path.read_bytes(), to_c_identifier(path.stem), portable=args.portable
+        )
         results.append(result)
         print(
             f"{result['model']}: {result['instructions']:,} instructions, "
@@ -200,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.layers:
             for layer in result["layers"]:
+                per_mac = layer["per_mac"] or ""
                 print(
                     f"  op {layer['index']:>2} {layer['op']:<18} {layer['macs']:>10,} "
-                    f"MACs {layer['instructions']:>11,} instr {layer['per_mac'] or '':>7}"
+                    f"MACs {layer['instructions']:>11,} instr {per_mac:>7}"
                 )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

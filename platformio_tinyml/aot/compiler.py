@@ -10,7 +10,7 @@ from .. import __version__
 from ..codegen.identifiers import assert_valid_identifier
 from ..errors import ModelError
 from .graph import Graph, Operator, Tensor
-from .lowering import Call, ConstArray, lower_op
+from .lowering import Call, ConstArray, lower_conv_add, lower_op
 from .memory import Buffer, MemoryPlan, plan_memory
 
 INPUT = -1  # storage roots that are not in the arena
@@ -68,6 +68,43 @@ def _strip_edges(graph: Graph) -> tuple[Tensor, Tensor, list[Operator]]:
     return inp, out, ops
 
 
+def _readers(ops: list[Operator]) -> dict[int, int]:
+    count: dict[int, int] = {}
+    for op in ops:
+        for t in op.inputs:
+            count[t] = count.get(t, 0) + 1
+    return count
+
+
+def _lower_all(graph: Graph, ops: list[Operator], output: int) -> list[Call]:
+    """Lower ops in order, fusing CONV_2D with an ADD right after it that is the
+    only reader of the convolution's output (a residual block)."""
+    readers = _readers(ops)
+    calls: list[Call] = []
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        nxt = ops[i + 1] if i + 1 < len(ops) else None
+        if (
+            op.name == "CONV_2D"
+            and nxt is not None
+            and nxt.name == "ADD"
+            and op.outputs[0] in nxt.inputs[:2]
+            and nxt.inputs[0] != nxt.inputs[1]
+            and readers.get(op.outputs[0], 0) == 1
+            and op.outputs[0] != output
+        ):
+            try:
+                calls.append(lower_conv_add(graph, op, nxt))
+                i += 2
+                continue
+            except ModelError:
+                pass  # e.g. broadcasting: lowered separately below, which refuses it
+        calls.append(lower_op(graph, op))
+        i += 1
+    return calls
+
+
 def plan_program(graph: Graph, name: str) -> Program:
     """Lower every op and plan the arena.
 
@@ -75,7 +112,7 @@ def plan_program(graph: Graph, name: str) -> Program:
         ModelError: an op is not supported (the message names it).
     """
     inp, out, ops = _strip_edges(graph)
-    calls = [lower_op(graph, op) for op in ops]
+    calls = _lower_all(graph, ops, out.index)
     last_read: dict[int, int] = {}
     for step, call in enumerate(calls):
         for t in call.inputs:
@@ -137,6 +174,9 @@ def _kernel_text(stem: str) -> str:
 
 
 def _array(const: ConstArray) -> str:
+    if const.ctype.startswith("tinyml_aot_"):  # one struct
+        values = ", ".join(str(v) for v in const.values)
+        return f"static const {const.ctype} {const.name} = {{{values}}};\n"
     per_line = 16 if const.ctype == "int8_t" else 8
     rows = [
         ", ".join(str(v) for v in const.values[i : i + per_line])

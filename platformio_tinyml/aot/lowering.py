@@ -22,7 +22,7 @@ class ConstArray:
 
     name: str
     ctype: str  # int8_t, int32_t, int
-    values: tuple[int, ...]
+    values: tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -197,8 +197,17 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
     if ic != inp.shape[-1]:
         raise _fail(op, "grouped convolution is not supported")
     sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
-    weights = filt.array().astype(np.int64)
-    bias = _bias(graph, op, oc) - inp.zero_point * weights.reshape(oc, -1).sum(axis=1)
+    weights = filt.array().astype(np.int64).reshape(oc, -1)
+    bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=1)
+    depth = weights.shape[1]
+    depth4 = (depth + 3) // 4 * 4
+    packed = np.zeros((oc, depth4), dtype=np.int64)
+    packed[:, :depth] = weights
+    # quad: columns widened 4 channels at a time (see kernels/conv.c); else
+    # each group of four weights is stored as k, k+2, k+1, k+3.
+    quad = 1 if ic % 4 == 0 else 0
+    if not quad:
+        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]]
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
@@ -234,12 +243,18 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
             out.zero_point,
             lo,
             hi,
+            quad,
+            "(int16_t *){scratch}",
+            0,
+            0,
+            0,
         ),
         inputs=(inp.index,),
         output=out.index,
         macs=oh * ow * oc * kh * kw * ic,
+        scratch_bytes=2 * 2 * depth4,
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in weights.reshape(-1))),
+            ConstArray(names[0], "int8_t", tuple(int(v) for v in packed.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),
@@ -348,14 +363,40 @@ def _lower_pool(graph: Graph, op: Operator) -> Call:
     )
 
 
-def _lower_add(graph: Graph, op: Operator) -> Call:
+def _add_constants(
+    op: Operator, a: Tensor, b: Tensor, out: Tensor
+) -> tuple[ConstArray, ...]:
+    """The ADD's parameter struct and its two input tables."""
+    (ma, sa), (mb, sb), (mo, so) = quant.add_params(a.scale, b.scale, out.scale)
+    lo, hi = _activation(op, out)
+    name = _c("add", op)
+    return (
+        ConstArray(
+            name + "_a", "int32_t", quant.add_input_table(-a.zero_point, ma, sa)
+        ),
+        ConstArray(
+            name + "_b", "int32_t", quant.add_input_table(-b.zero_point, mb, sb)
+        ),
+        ConstArray(
+            name,
+            "tinyml_aot_add_params",
+            (f"{name}_a", f"{name}_b", mo, so, out.zero_point, lo, hi),
+        ),
+    )
+
+
+def _add_operands(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor]:
     a = _int8_activation(graph, op, op.inputs[0])
     b = _int8_activation(graph, op, op.inputs[1])
     out = _int8_activation(graph, op, op.outputs[0])
     if a.shape != b.shape or a.shape != out.shape:
         raise _fail(op, f"broadcasting {a.shape} + {b.shape} is not supported")
-    (ma, sa), (mb, sb), (mo, so) = quant.add_params(a.scale, b.scale, out.scale)
-    lo, hi = _activation(op, out)
+    return a, b, out
+
+
+def _lower_add(graph: Graph, op: Operator) -> Call:
+    a, b, out = _add_operands(graph, op)
+    name = _c("add", op)
     return Call(
         op_index=op.index,
         op=op.name,
@@ -366,21 +407,46 @@ def _lower_add(graph: Graph, op: Operator) -> Call:
             _t(b.index),
             _t(out.index),
             out.size,
-            -a.zero_point,
-            ma,
-            sa,
-            -b.zero_point,
-            mb,
-            sb,
-            mo,
-            so,
-            out.zero_point,
-            lo,
-            hi,
+            "&" + name,
         ),
         inputs=(a.index, b.index),
         output=out.index,
         in_place_ok=(a.index, b.index),
+        constants=_add_constants(op, a, b, out),
+    )
+
+
+def lower_conv_add(graph: Graph, conv: Operator, add: Operator) -> Call:
+    """A CONV_2D fused with the ADD that consumes its output (a residual block).
+
+    The ADD's other input is the residual; the output may overwrite it in place.
+    """
+    call = _lower_conv(graph, conv)
+    a, b, out = _add_operands(graph, add)
+    conv_first = 1 if a.index == call.output else 0
+    residual = b if conv_first else a
+    name = _c("add", add)
+    assert call.template.endswith(", 0, 0, 0);")
+    template = call.template[: -len(", 0, 0, 0);")] + (
+        f", {_t(residual.index)}, &{name}, {conv_first});"
+    )
+    template = template.replace(_t(call.output), _t(out.index))
+    return Call(
+        op_index=conv.index,
+        op=f"{conv.name}+{add.name}",
+        kernel=call.kernel,
+        template=template,
+        inputs=(*call.inputs, residual.index),
+        output=out.index,
+        macs=call.macs,
+        scratch_bytes=call.scratch_bytes,
+        # Not in place when the residual is also the convolution's input, which
+        # im2col keeps reading after outputs are stored.
+        in_place_ok=() if residual.index in call.inputs else (residual.index,),
+        constants=(
+            *call.constants,
+            *_add_constants(add, a, b, out),
+        ),
     )
 
 

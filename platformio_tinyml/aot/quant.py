@@ -112,3 +112,20 @@ def add_params(
         quantize_multiplier(scale_b / twice_max),
         quantize_multiplier(twice_max / ((1 << 20) * scale_out)),
     )
+
+
+def requantize(x: int, multiplier: int, shift: int) -> int:
+    """tflite::MultiplyByQuantizedMultiplier on Python ints (int32 wrap-around)."""
+    left, right = max(shift, 0), max(-shift, 0)
+    x = ((x << left) + (1 << 31)) % (1 << 32) - (1 << 31)
+    v = (x * multiplier + (1 << 30)) >> 31
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if v < 0 else 0)
+    return (v >> right) + (1 if (v & mask) > threshold else 0)
+
+
+def add_input_table(offset: int, multiplier: int, shift: int) -> tuple[int, ...]:
+    """ADD's scaled input for every int8 value (index value + 128)."""
+    return tuple(
+        requantize((v + offset) << 20, multiplier, shift) for v in range(-128, 128)
+    )

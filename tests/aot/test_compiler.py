@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from platformio_tinyml.aot import compile_model, unsupported_ops
+from platformio_tinyml.errors import ModelError
 from platformio_tinyml.model_info import read_model
 
 from .conftest import random_inputs
@@ -59,3 +60,34 @@ def test_zoo_model_matches_tflm(
     np.testing.assert_array_equal(
         host_runner(compiled, inputs), tflm_outputs(model, inputs)
     )
+
+
+@pytest.mark.tensorflow
+def test_unsupported_op_is_refused_in_one_line() -> None:
+    pytest.importorskip("tensorflow", reason="the model is built with TensorFlow")
+    import keras
+    import tensorflow as tf
+
+    from platformio_tinyml._deps import run_quietly
+
+    inp = keras.Input((4,), batch_size=1)
+    model = keras.Model(
+        inp, keras.layers.Activation("sigmoid")(keras.layers.Dense(3)(inp))
+    )
+    rng = np.random.default_rng(0)
+
+    def representative():  # type: ignore[no-untyped-def]
+        for _ in range(8):
+            yield [rng.random((1, 4), dtype=np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    data = bytes(run_quietly(converter.convert))
+    assert unsupported_ops(data) == ("LOGISTIC",)
+    with pytest.raises(ModelError, match="'LOGISTIC'.*use runtime = tflm") as err:
+        compile_model(data, "m")
+    assert "\n" not in str(err.value)

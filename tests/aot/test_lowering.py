@@ -14,7 +14,7 @@ from platformio_tinyml.aot import compile_model
 from platformio_tinyml.model_info import read_model
 
 from .conftest import random_inputs
-from .models import ModelSpec, build_tflite, model_specs
+from .models import Layer, ModelSpec, build_tflite, model_specs
 
 hypothesis = pytest.importorskip("hypothesis")
 pytest.importorskip("tensorflow", reason="random models are built with TensorFlow")
@@ -34,7 +34,28 @@ def _check(spec: ModelSpec, host_runner, tflm_outputs) -> None:  # type: ignore[
     np.testing.assert_array_equal(got, expected, err_msg=repr(spec))
 
 
+# A residual block whose convolution reads the residual itself: the fused
+# CONV_2D+ADD must not overwrite its own input.
+RESIDUAL_IS_CONV_INPUT = ModelSpec(
+    8,
+    8,
+    2,
+    (
+        Layer("avgpool", size=1, stride=2),
+        Layer("residual", size=3),
+        Layer("dwconv", size=2, stride=2, same=False, filters=2),
+    ),
+    "gap",
+    11,
+    True,
+    0.2,
+    0.5,
+    seed=2312,
+)
+
+
 @settings(max_examples=6, deadline=None, phases=PHASES)
+@hypothesis.example(spec=RESIDUAL_IS_CONV_INPUT)
 @given(spec=model_specs())
 def test_random_models_match_tflm(spec: ModelSpec, host_runner, tflm_outputs) -> None:  # type: ignore[no-untyped-def]
     _check(spec, host_runner, tflm_outputs)

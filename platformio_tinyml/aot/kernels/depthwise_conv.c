@@ -1,7 +1,8 @@
-/* DEPTHWISE_CONV_2D, int8, per-channel: weights [kh][kw][oc], oc = ic * m + j. */
+/* DEPTHWISE_CONV_2D, int8, per-channel: weights [kh][kw][oc], oc = ic * m + j.
+ */
 static void tinyml_aot_depthwise_conv(
-    const int8_t *input, int8_t *output, const int8_t *weights,
-    const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+    const int8_t* input, int8_t* output, const int8_t* weights,
+    const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
     int in_h, int in_w, int in_c, int out_h, int out_w, int depth_multiplier,
     int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
     int pad_h, int pad_w, int32_t in_zp, int32_t out_zp, int32_t act_min,

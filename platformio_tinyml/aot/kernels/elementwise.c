@@ -1,6 +1,6 @@
 /* QUANTIZE (int8 -> int8) and RELU: requantize every element, then clamp;
  * RELU6 and copies are a clamp alone (requantize = 0). */
-static void tinyml_aot_requantize_elements(const int8_t *input, int8_t *output,
+static void tinyml_aot_requantize_elements(const int8_t* input, int8_t* output,
                                            int size, int requantize,
                                            int32_t in_zp, int32_t mult,
                                            int32_t shift, int32_t out_zp,

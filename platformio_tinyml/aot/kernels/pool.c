@@ -1,6 +1,6 @@
 /* MAX_POOL_2D and AVERAGE_POOL_2D, int8 (TFLM reference: the window is clipped
  * to the input; the average rounds half away from zero). */
-static void tinyml_aot_pool(const int8_t *input, int8_t *output, int is_max,
+static void tinyml_aot_pool(const int8_t* input, int8_t* output, int is_max,
                             int in_h, int in_w, int channels, int out_h,
                             int out_w, int f_h, int f_w, int stride_h,
                             int stride_w, int pad_h, int pad_w, int32_t act_min,
@@ -17,7 +17,7 @@ static void tinyml_aot_pool(const int8_t *input, int8_t *output, int is_max,
       for (int c = 0; c < channels; ++c) {
         int32_t acc = is_max ? -128 : 0;
         for (int fy = fy0; fy < fy1; ++fy) {
-          const int8_t *row = input + ((y0 + fy) * in_w + x0) * channels + c;
+          const int8_t* row = input + ((y0 + fy) * in_w + x0) * channels + c;
           for (int fx = fx0; fx < fx1; ++fx) {
             const int32_t v = row[fx * channels];
             if (is_max) {

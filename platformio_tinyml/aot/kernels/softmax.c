@@ -34,16 +34,16 @@ static int32_t tinyml_aot_exp_quarter(int32_t a) {
 
 /* gemmlowp::exp_on_negative_values for a Q5.26 input; Q0.31 result. */
 static int32_t tinyml_aot_exp_on_negative_values(int32_t a) {
-  static const int32_t kMultipliers[7] = {1672461947, 1302514674, 790015084,
-                                          290630308,  39332535,   720401,
-                                          242};
+  static const int32_t kMultipliers[7] = {
+      1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
   const int32_t one_quarter = 1 << 24;
   const int32_t mask = one_quarter - 1;
   const int32_t a_mod_quarter_minus_one_quarter =
       tinyml_aot_fx_add(a & mask, -one_quarter);
   int32_t result = tinyml_aot_exp_quarter(
       tinyml_aot_fx_sat_shl(a_mod_quarter_minus_one_quarter, 5));
-  const int32_t remainder = tinyml_aot_fx_add(a_mod_quarter_minus_one_quarter, -a);
+  const int32_t remainder =
+      tinyml_aot_fx_add(a_mod_quarter_minus_one_quarter, -a);
   for (int k = 0; k < 7; ++k) {
     if (remainder & (1 << (24 + k))) {
       result = tinyml_aot_doubling_high_mul(result, kMultipliers[k]);
@@ -64,19 +64,21 @@ static int32_t tinyml_aot_one_over_one_plus_x(int32_t a) {
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_x =
         tinyml_aot_doubling_high_mul(half_denominator, x);
-    const int32_t one_minus = tinyml_aot_fx_add(1 << 29, -half_denominator_times_x);
+    const int32_t one_minus =
+        tinyml_aot_fx_add(1 << 29, -half_denominator_times_x);
     x = tinyml_aot_fx_add(
-        x, tinyml_aot_fx_sat_shl(tinyml_aot_doubling_high_mul(x, one_minus), 2));
+        x,
+        tinyml_aot_fx_sat_shl(tinyml_aot_doubling_high_mul(x, one_minus), 2));
   }
   return tinyml_aot_fx_sat_shl(x, 1);
 }
 
-static void tinyml_aot_softmax(const int8_t *input, int8_t *output, int outer,
+static void tinyml_aot_softmax(const int8_t* input, int8_t* output, int outer,
                                int depth, int32_t input_multiplier,
                                int32_t input_left_shift, int32_t diff_min) {
   for (int i = 0; i < outer; ++i) {
-    const int8_t *x = input + i * depth;
-    int8_t *y = output + i * depth;
+    const int8_t* x = input + i * depth;
+    int8_t* y = output + i * depth;
     int32_t max_in_row = -128;
     for (int c = 0; c < depth; ++c) {
       if (x[c] > max_in_row) max_in_row = x[c];
