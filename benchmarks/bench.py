@@ -891,8 +891,9 @@ def _render_instructions(fw: Mapping[str, Any] | None) -> list[str]:
         "### Per layer (image 0, via `insn_mark` from a profiler)",
         "",
         "TFLM: a profiler marks each op's start and end. AOT: the generated "
-        "`TINYML_AOT_TRACE` hook marks each op's end; ops compiled to no code "
-        "(RESHAPE as an alias) have no row of their own (—).",
+        "`TINYML_AOT_TRACE` hook marks each op's end. — : no code of its own "
+        "(RESHAPE is an alias; an ADD fused into the convolution before it is "
+        "counted in that row).",
         "",
     ]
     for model in COUNTED_MODELS:
