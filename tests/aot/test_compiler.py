@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,3 +92,41 @@ def test_unsupported_op_is_refused_in_one_line() -> None:
     with pytest.raises(ModelError, match="'LOGISTIC'.*use runtime = tflm") as err:
         compile_model(data, "m")
     assert "\n" not in str(err.value)
+
+
+def test_two_models_link_into_one_program(tests_data: Path, tmp_path: Path) -> None:
+    from .conftest import host_compiler
+
+    cc = host_compiler()
+    model = (tests_data / "tiny_cnn_int8.tflite").read_bytes()
+    for name in ("first", "second"):
+        compiled = compile_model(model, name)
+        (tmp_path / f"{name}.h").write_text(compiled.header)
+        (tmp_path / f"{name}.c").write_text(compiled.source)
+    (tmp_path / "main.c").write_text(
+        '#include "first.h"\n#include "second.h"\n'
+        "static int8_t arena[first_ARENA_SIZE + second_ARENA_SIZE];\n"
+        "int main(void) {\n  int8_t in[first_INPUT_SIZE] = {0};\n"
+        "  int8_t out[2][first_OUTPUT_SIZE];\n"
+        "  if (first_invoke(in, out[0], arena) || second_invoke(in, out[1], arena))\n"
+        "    return 1;\n"
+        "  for (int i = 0; i < first_OUTPUT_SIZE; ++i)\n"
+        "    if (out[0][i] != out[1][i]) return 2;\n  return 0;\n}\n"
+    )
+    sources = [str(tmp_path / n) for n in ("main.c", "first.c", "second.c")]
+    exe = tmp_path / "both"
+    subprocess.run(
+        [
+            cc,
+            "-O2",
+            "-std=c99",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-o",
+            str(exe),
+            *sources,
+        ],
+        check=True,
+    )
+    assert subprocess.run([str(exe)], check=False).returncode == 0
