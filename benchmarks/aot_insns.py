@@ -84,7 +84,12 @@ def _section_sizes(obj: Path) -> tuple[int, int]:
 
 
 def measure(
-    model: bytes, name: str, *, portable: bool = False, work: Path | None = None
+    model: bytes,
+    name: str,
+    *,
+    portable: bool = False,
+    defines: tuple[str, ...] = (),
+    work: Path | None = None,
 ) -> dict[str, Any]:
     """Compile, build, run and count one model; see the module docstring."""
     from platformio_tinyml.aot import compile_model
@@ -118,6 +123,7 @@ def measure(
         flags += ["-I", str(startup), "-I", str(folder)]
         if portable:
             flags.append("-DTINYML_AOT_PORTABLE")
+        flags += [f"-D{d}" for d in defines]
         trace = ["-include", "tinyml_insn_markers.h"]
         trace.append("-DTINYML_AOT_TRACE(op,data,bytes)=insn_mark()")
         objs = []

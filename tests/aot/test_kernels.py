@@ -68,3 +68,6 @@ def test_dsp_path_on_emulated_m7(tests_data: Path, tflm_outputs) -> None:
     portable = bench.measure(model, "tiny", portable=True)  # type: ignore[attr-defined]
     assert dsp["instructions"] != portable["instructions"]
     assert dsp["instructions"] < portable["instructions"]
+    # The fallback for compilers without ACLE SIMD32 intrinsics (GCC < 10).
+    no_acle = bench.measure(model, "tiny", defines=("TINYML_AOT_NO_ACLE",))  # type: ignore[attr-defined]
+    assert no_acle["instructions"] < portable["instructions"]

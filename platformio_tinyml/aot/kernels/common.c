@@ -5,8 +5,26 @@
 #include <string.h>
 
 #if defined(__ARM_FEATURE_DSP) && !defined(TINYML_AOT_PORTABLE)
-#include <arm_acle.h>
 #define TINYML_AOT_DSP 1
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 10 || \
+    defined(TINYML_AOT_NO_ACLE)
+/* GCC before 10 has no SIMD32 intrinsics in <arm_acle.h>: the same two
+ * instructions, spelled out. */
+static inline int32_t tinyml_aot_smlad(int32_t a, int32_t b, int32_t acc) {
+  int32_t result;
+  __asm("smlad %0, %1, %2, %3" : "=r"(result) : "r"(a), "r"(b), "r"(acc));
+  return result;
+}
+static inline int32_t tinyml_aot_sxtb16(int32_t x) {
+  int32_t result;
+  __asm("sxtb16 %0, %1" : "=r"(result) : "r"(x));
+  return result;
+}
+#else
+#include <arm_acle.h>
+#define tinyml_aot_smlad(a, b, acc) __smlad((a), (b), (acc))
+#define tinyml_aot_sxtb16(x) __sxtb16(x)
+#endif
 /* SXTB16(ROR(x, 8)): bytes 1 and 3 as two halfwords. GCC does not fold the
  * rotation into SXTB16's operand, so it is spelled out (as CMSIS does). */
 static inline int32_t tinyml_aot_sxtb16_ror8(int32_t x) {
@@ -15,7 +33,7 @@ static inline int32_t tinyml_aot_sxtb16_ror8(int32_t x) {
   __asm("sxtb16 %0, %1, ror #8" : "=r"(result) : "r"(x));
   return result;
 #else
-  return __sxtb16((int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
+  return tinyml_aot_sxtb16((int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
 #endif
 }
 #else

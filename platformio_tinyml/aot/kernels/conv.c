@@ -32,7 +32,7 @@ static void tinyml_aot_im2col(int16_t* col, const int8_t* input, int pixel,
 #if TINYML_AOT_DSP
           int32_t v;
           memcpy(&v, src + c, 4);
-          const int32_t even = __sxtb16(v);
+          const int32_t even = tinyml_aot_sxtb16(v);
           const int32_t odd = tinyml_aot_sxtb16_ror8(v);
           memcpy(dst + c, &even, 4);
           memcpy(dst + c + 2, &odd, 4);
@@ -92,18 +92,18 @@ static void tinyml_aot_conv(const int8_t* input, int8_t* output,
         memcpy(&c0b, col0 + i + 2, 4);
         memcpy(&c1a, col1 + i, 4);
         memcpy(&c1b, col1 + i + 2, 4);
-        const int32_t wa_lo = __sxtb16(wa);
+        const int32_t wa_lo = tinyml_aot_sxtb16(wa);
         const int32_t wa_hi = tinyml_aot_sxtb16_ror8(wa);
-        const int32_t wb_lo = __sxtb16(wb);
+        const int32_t wb_lo = tinyml_aot_sxtb16(wb);
         const int32_t wb_hi = tinyml_aot_sxtb16_ror8(wb);
-        a00 = __smlad(wa_lo, c0a, a00);
-        a00 = __smlad(wa_hi, c0b, a00);
-        a01 = __smlad(wa_lo, c1a, a01);
-        a01 = __smlad(wa_hi, c1b, a01);
-        a10 = __smlad(wb_lo, c0a, a10);
-        a10 = __smlad(wb_hi, c0b, a10);
-        a11 = __smlad(wb_lo, c1a, a11);
-        a11 = __smlad(wb_hi, c1b, a11);
+        a00 = tinyml_aot_smlad(wa_lo, c0a, a00);
+        a00 = tinyml_aot_smlad(wa_hi, c0b, a00);
+        a01 = tinyml_aot_smlad(wa_lo, c1a, a01);
+        a01 = tinyml_aot_smlad(wa_hi, c1b, a01);
+        a10 = tinyml_aot_smlad(wb_lo, c0a, a10);
+        a10 = tinyml_aot_smlad(wb_hi, c0b, a10);
+        a11 = tinyml_aot_smlad(wb_lo, c1a, a11);
+        a11 = tinyml_aot_smlad(wb_hi, c1b, a11);
 #else
         a00 += w0[i] * col0[i] + w0[i + 2] * col0[i + 1] +
                w0[i + 1] * col0[i + 2] + w0[i + 3] * col0[i + 3];

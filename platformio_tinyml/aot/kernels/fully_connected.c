@@ -27,20 +27,20 @@ static void tinyml_aot_fully_connected(
       for (; i + 4 <= in_features; i += 4) {
         int32_t xv, wv;
         memcpy(&xv, x + i, 4);
-        const int32_t x02 = __sxtb16(xv);
+        const int32_t x02 = tinyml_aot_sxtb16(xv);
         const int32_t x13 = tinyml_aot_sxtb16_ror8(xv);
         memcpy(&wv, w0 + i, 4);
-        a0 = __smlad(__sxtb16(wv), x02, a0);
-        a0 = __smlad(tinyml_aot_sxtb16_ror8(wv), x13, a0);
+        a0 = tinyml_aot_smlad(tinyml_aot_sxtb16(wv), x02, a0);
+        a0 = tinyml_aot_smlad(tinyml_aot_sxtb16_ror8(wv), x13, a0);
         memcpy(&wv, w1 + i, 4);
-        a1 = __smlad(__sxtb16(wv), x02, a1);
-        a1 = __smlad(tinyml_aot_sxtb16_ror8(wv), x13, a1);
+        a1 = tinyml_aot_smlad(tinyml_aot_sxtb16(wv), x02, a1);
+        a1 = tinyml_aot_smlad(tinyml_aot_sxtb16_ror8(wv), x13, a1);
         memcpy(&wv, w2 + i, 4);
-        a2 = __smlad(__sxtb16(wv), x02, a2);
-        a2 = __smlad(tinyml_aot_sxtb16_ror8(wv), x13, a2);
+        a2 = tinyml_aot_smlad(tinyml_aot_sxtb16(wv), x02, a2);
+        a2 = tinyml_aot_smlad(tinyml_aot_sxtb16_ror8(wv), x13, a2);
         memcpy(&wv, w3 + i, 4);
-        a3 = __smlad(__sxtb16(wv), x02, a3);
-        a3 = __smlad(tinyml_aot_sxtb16_ror8(wv), x13, a3);
+        a3 = tinyml_aot_smlad(tinyml_aot_sxtb16(wv), x02, a3);
+        a3 = tinyml_aot_smlad(tinyml_aot_sxtb16_ror8(wv), x13, a3);
       }
 #endif
       for (; i < in_features; ++i) {
