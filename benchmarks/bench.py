@@ -31,7 +31,8 @@ if str(REPO) not in sys.path:
 
 # Models counted on the emulated Cortex-M7 (issue: dense, LeNet, ResNet-8).
 COUNTED_MODELS = ("mnist_dense", "mnist_lenet", "cifar10_resnet8")
-KERNEL_SETS = ("reference", "cmsis_nn")
+KERNEL_SETS = ("reference", "cmsis_nn", "aot")  # "aot": the model compiled to C
+TFLM_KERNEL_SETS = ("reference", "cmsis_nn")
 COUNT_IMAGES = 2  # inferences counted per model and kernel set
 COMPILE_RATIO_TARGET = 30.0
 OVERHEAD_TARGET_S = 0.15
@@ -534,11 +535,24 @@ def parse_firmware_run(
             f"{len(regions)} counted regions but {len(matches)} output lines"
         )
     tags = [m.group(2) for m in _OP_RE.finditer(stdout)]
-    if len(marks) != 2 * len(tags):
-        raise ValueError(f"{len(marks)} marks for {len(tags)} operators (need 2 each)")
-    ops = tuple((tag, marks[2 * k + 1] - marks[2 * k]) for k, tag in enumerate(tags))
+    kernels = bench.group(1)
+    if kernels == "aot":
+        # One mark before the traced invoke, then one at the end of every op.
+        if len(marks) != len(tags) + 1:
+            raise ValueError(
+                f"{len(marks)} marks for {len(tags)} compiled ops (need one more)"
+            )
+        ops = tuple((tag, marks[k + 1] - marks[k]) for k, tag in enumerate(tags))
+    else:
+        if len(marks) != 2 * len(tags):
+            raise ValueError(
+                f"{len(marks)} marks for {len(tags)} operators (need 2 each)"
+            )
+        ops = tuple(
+            (tag, marks[2 * k + 1] - marks[2 * k]) for k, tag in enumerate(tags)
+        )
     return FirmwareCounts(
-        kernels=bench.group(1),
+        kernels=kernels,
         arena_used=int(bench.group(2)),
         arena_size=int(bench.group(3)),
         macs=int(bench.group(4)),
@@ -626,27 +640,37 @@ def firmware(
     core_dir: Path,
     *,
     verify_samples: int,
+    kernel_sets: Sequence[str] = KERNEL_SETS,
 ) -> dict[str, Any]:
-    """Build the benchmark firmware per model and kernel set; count and size it."""
+    """Build the benchmark firmware per model and kernel set; count and size it.
+
+    The TFLM kernel sets need a TFLM checkout; without one only ``aot`` is built.
+    """
     from devtools.qemu import build_insncount_plugin, count_instructions
     from platformio_tinyml.fileio import default_cache_dir
     from platformio_tinyml.model_info import read_model
     from platformio_tinyml.tflm_sources import locate_tflm
 
     tree = locate_tflm(None)
-    if tree is None:
-        raise RuntimeError(
-            "no tflite-micro checkout at $TINYML_TFLM_DIR or "
-            "~/.cache/tinyml-deps/tflite-micro"
-        )
+    tflm_sets = [k for k in ("cmsis_nn", "reference") if k in kernel_sets]
+    if tree is None and tflm_sets:
+        if "aot" not in kernel_sets:
+            raise RuntimeError(
+                "no tflite-micro checkout at $TINYML_TFLM_DIR or "
+                "~/.cache/tinyml-deps/tflite-micro"
+            )
+        log("firmware: no TFLM checkout; measuring the AOT runtime only")
+        tflm_sets = []
     plugin = build_insncount_plugin(default_cache_dir() / "qemu-plugin")
     by_name = {p.name: p for p in plans}
     builds = [
         FirmwareBuild(m, by_name[m].dataset, by_name[m].epochs, k)
-        for k in ("cmsis_nn", "reference")
+        for k in (*tflm_sets, *(["aot"] if "aot" in kernel_sets else []))
         for m in COUNTED_MODELS
     ]
-    examples = example_models()
+    examples = example_models() if tflm_sets else []
+    no_tflm = work / "no-tflm"  # the aot env never looks for TFLM: prove it
+    no_tflm.mkdir(parents=True, exist_ok=True)
     for ex in examples:
         plan = by_name[ex["model"]]
         builds.insert(
@@ -674,7 +698,9 @@ def firmware(
         env = pio_env(
             core_dir,
             PLATFORMIO_WORKSPACE_DIR=str(workspace),
-            TINYML_TFLM_DIR=str(tree.root),
+            TINYML_TFLM_DIR=str(
+                no_tflm if build.kernels == "aot" or tree is None else tree.root
+            ),
             TINYML_BENCH_MODEL=build.model,
             TINYML_BENCH_DATASET=build.dataset,
             TINYML_BENCH_EPOCHS=str(build.epochs),
@@ -715,11 +741,14 @@ def firmware(
         if build.purpose == "count":
             per_op = []
             for k, (tag, n) in enumerate(parsed.ops):
-                op = info.ops[k] if k < len(info.ops) else None
+                # TFLM profiles every op in order; the compiled model traces the
+                # ops it emits code for, tagged with their index in the model.
+                index = int(tag) if build.kernels == "aot" else k
+                op = info.ops[index] if index < len(info.ops) else None
                 per_op.append(
                     {
-                        "index": k,
-                        "op": tag,
+                        "index": index,
+                        "op": op.name if build.kernels == "aot" and op else tag,
                         "instructions": n,
                         "macs": op.macs if op is not None else 0,
                         "output_shape": list(op.output_shapes[0])
@@ -740,7 +769,7 @@ def firmware(
         "counts": counts,
         "builds": memory,
         "examples": examples,
-        "tflm": "tflite-micro 90b983c2 checkout",  # no machine paths in results
+        "tflm": "tflite-micro 90b983c2 checkout" if tree is not None else None,
         "qemu_note": "instruction counts from the insncount TCG plugin; not cycles",
     }
 
@@ -774,6 +803,10 @@ def summarize_counts(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
         if "reference" in row and "cmsis_nn" in row:
             row["speedup"] = (
                 row["reference"]["instructions"] / row["cmsis_nn"]["instructions"]
+            )
+        if "aot" in row and "cmsis_nn" in row:
+            row["aot_speedup"] = (
+                row["cmsis_nn"]["instructions"] / row["aot"]["instructions"]
             )
         rows.append(row)
     return rows
@@ -900,23 +933,38 @@ def _render_instructions(fw: Mapping[str, Any] | None) -> list[str]:
         f"int8 models, {COUNT_IMAGES} test images each, every output compared with the "
         "host TFLM golden output. Instructions per inference (mean over the images):",
         "",
-        "| model | MACs | reference | CMSIS-NN | CMSIS-NN speedup | instr/MAC ref / "
-        "CMSIS-NN | outputs = host |",
-        "|---|---|---|---|---|---|---|",
+        "| model | MACs | reference | CMSIS-NN | CMSIS-NN speedup | AOT | AOT speedup "
+        "over CMSIS-NN | instr/MAC ref / CMSIS-NN / AOT | outputs = host |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        ref, cm = r.get("reference", {}), r.get("cmsis_nn", {})
-        match = [x.get("match") for x in (ref, cm) if x]
+        ref, cm, aot = (r.get(k, {}) for k in KERNEL_SETS)
+        match = [x.get("match") for x in (ref, cm, aot) if x]
         lines.append(
             f"| {r['model']} | {_fmt_int(r.get('macs'))} | "
             f"{_fmt_int(ref.get('instructions'))} | "
             f"{_fmt_int(cm.get('instructions'))} | "
             f"{_fmt(r.get('speedup'), '.2f', 'x')} | "
+            f"{_fmt_int(aot.get('instructions'))} | "
+            f"{_fmt(r.get('aot_speedup'), '.2f', 'x')} | "
             f"{_fmt(ref.get('per_mac'), '.2f')} / "
-            f"{_fmt(cm.get('per_mac'), '.2f')} | "
+            f"{_fmt(cm.get('per_mac'), '.2f')} / "
+            f"{_fmt(aot.get('per_mac'), '.2f')} | "
             f"{'yes' if match and all(match) else 'NO' if match else 'not measured'} |"
         )
-    lines += ["", "### Per layer (image 0, via `insn_mark` from a profiler)", ""]
+    lines += [
+        "",
+        "AOT is the model compiled to C by the project's AOT backend "
+        "(`custom_tinyml_runtime = aot`, no TFLM), counted around its `invoke` call.",
+        "",
+        "### Per layer (image 0, via `insn_mark` from a profiler)",
+        "",
+        "TFLM: a profiler marks each op's start and end. AOT: the generated "
+        "`TINYML_AOT_TRACE` hook marks each op's end. — : no code of its own "
+        "(RESHAPE is an alias; an ADD fused into the convolution before it is "
+        "counted in that row).",
+        "",
+    ]
     for model in COUNTED_MODELS:
         entries = {
             e["kernels"]: e
@@ -928,22 +976,33 @@ def _render_instructions(fw: Mapping[str, Any] | None) -> list[str]:
             continue
         ref = entries.get("reference", {}).get("per_op", [])
         cm = entries.get("cmsis_nn", {}).get("per_op", [])
-        base = cm or ref
+        aot_ops = entries.get("aot", {}).get("per_op", [])
+        aot_by_index = {op["index"]: op["instructions"] for op in aot_ops}
+        base = cm or ref or aot_ops
         lines += [
             f"**{model}**",
             "",
-            "| # | op | output | MACs | reference | CMSIS-NN | instr/MAC CMSIS-NN |",
-            "|---|---|---|---|---|---|---|",
+            "| # | op | output | MACs | reference | CMSIS-NN | AOT | instr/MAC "
+            "CMSIS-NN / AOT |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for k, op in enumerate(base):
+            index = op.get("index", k)
             r_n = ref[k]["instructions"] if k < len(ref) else None
             c_n = cm[k]["instructions"] if k < len(cm) else None
-            per_mac = c_n / op["macs"] if c_n is not None and op["macs"] else None
-            per_mac_text = _fmt(per_mac, ".2f") if op["macs"] else "—"
+            a_n = aot_by_index.get(index)
+            if op["macs"]:
+                per_mac_text = (
+                    f"{_fmt(c_n / op['macs'] if c_n is not None else None, '.2f')}"
+                    f" / {_fmt(a_n / op['macs'] if a_n is not None else None, '.2f')}"
+                )
+            else:
+                per_mac_text = "—"
             shape = "×".join(str(d) for d in op["output_shape"])
+            aot_text = _fmt_int(a_n) if a_n is not None else ("—" if aot_ops else "")
             lines.append(
-                f"| {k} | {op['op']} | {shape} | {_fmt_int(op['macs'])} | "
-                f"{_fmt_int(r_n)} | {_fmt_int(c_n)} | {per_mac_text} |"
+                f"| {index} | {op['op']} | {shape} | {_fmt_int(op['macs'])} | "
+                f"{_fmt_int(r_n)} | {_fmt_int(c_n)} | {aot_text} | {per_mac_text} |"
             )
         lines.append("")
     lines += _render_anchors(rows)
@@ -976,8 +1035,11 @@ def _render_anchors(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             if not entry:
                 continue
             n = entry["instructions"]
+            stack = (
+                "compiled to C (AOT)" if kernels == "aot" else f"TFLM {kernels} kernels"
+            )
             lines.append(
-                f"| **this run**: {r['model']} int8, TFLM {kernels} kernels | QEMU "
+                f"| **this run**: {r['model']} int8, {stack} | QEMU "
                 f"mps2-an500 | {n / 1e6:.2f} M instructions (instr ÷ 216 MHz = "
                 f"{n / F746_HZ * 1000:.1f} ms) | {_fmt(entry['per_mac'], '.2f')} "
                 "instr/MAC |"
@@ -1151,6 +1213,7 @@ class Options:
     out: Path
     work: Path
     parts: tuple[str, ...] = field(default=())
+    kernels: tuple[str, ...] = KERNEL_SETS
 
 
 PARTS = ("pipeline", "overhead", "accuracy", "firmware")
@@ -1173,8 +1236,33 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--only", action="append", choices=PARTS, help="run only these parts"
     )
+    parser.add_argument(
+        "--kernels",
+        action="append",
+        choices=KERNEL_SETS,
+        help="firmware: build only these kernel sets (the others' results are kept)",
+    )
     ns = parser.parse_args(argv)
-    return Options(ns.quick, ns.out, ns.work, tuple(ns.only or PARTS))
+    return Options(
+        ns.quick,
+        ns.out,
+        ns.work,
+        tuple(ns.only or PARTS),
+        tuple(ns.kernels or KERNEL_SETS),
+    )
+
+
+def merge_firmware(
+    previous: Mapping[str, Any] | None, new: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The firmware results of a run of some kernel sets over an earlier full run."""
+    if not isinstance(previous, Mapping) or "counts" not in previous or "error" in new:
+        return dict(new)
+    merged = {**previous, **{k: v for k, v in new.items() if v is not None}}
+    for key in ("counts", "builds"):
+        merged[key] = {**previous.get(key, {}), **new.get(key, {})}
+    merged["examples"] = new.get("examples") or previous.get("examples", [])
+    return merged
 
 
 def _guard(name: str, fn: Callable[[], Any]) -> Any:
@@ -1232,7 +1320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = 3 if opts.quick else 7
     previous: dict[str, Any] = {}
     existing = opts.out.resolve() / "results.json"
-    if set(opts.parts) != set(PARTS) and existing.is_file():
+    partial = set(opts.parts) != set(PARTS) or set(opts.kernels) != set(KERNEL_SETS)
+    if partial and existing.is_file():
         previous = json.loads(existing.read_text())  # update only the parts run
     results: dict[str, Any] = {
         **previous,
@@ -1286,12 +1375,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: build_overhead(work, core_dir, repeats=5 if opts.quick else 9),
         )
     if "firmware" in opts.parts:
-        results["firmware"] = _guard(
+        measured = _guard(
             "firmware",
             lambda: firmware(
-                plans, work, core_dir, verify_samples=200 if opts.quick else 1000
+                plans,
+                work,
+                core_dir,
+                verify_samples=200 if opts.quick else 1000,
+                kernel_sets=opts.kernels,
             ),
         )
+        results["firmware"] = merge_firmware(previous.get("firmware"), measured)
+        if set(opts.kernels) != set(KERNEL_SETS):
+            results["meta"]["parts"] = [
+                p if p != "firmware" else f"firmware ({', '.join(opts.kernels)})"
+                for p in opts.parts
+            ]
     results["meta"]["total_s"] = time.perf_counter() - started
     out = opts.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -412,7 +412,7 @@ def platform_package(mirrors: Path, core: Path, ref: str) -> Path:
 
 def scons_package(core: Path) -> Path:
     """``tool-scons`` from PyPI's ``scons`` (installed beside PlatformIO)."""
-    from platformio_tinyml.pio.offline import provision_tool_scons
+    from devtools.pio_offline import provision_tool_scons
 
     path = provision_tool_scons(core)
     _log(f"tool-scons ({path})")

@@ -210,6 +210,19 @@ def _cmd_hex(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- compile ---------------------------------------------------------------------
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from .aot.command import compile_file, format_plan
+
+    compiled, written = compile_file(Path(args.model), Path(args.out_dir), args.name)
+    print(format_plan(compiled))
+    for path in written:
+        print(path)
+    return 0
+
+
 # --- generate --------------------------------------------------------------------
 
 
@@ -376,6 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", help="firmware .hex to merge the model into")
     p.add_argument("--out-dir", required=True)
     p.set_defaults(handler=_cmd_hex)
+
+    p = sub.add_parser("compile", help="int8 .tflite to plain C (AOT, no TFLM)")
+    p.add_argument("model", help="int8 .tflite file")
+    p.add_argument("--out-dir", required=True, help="where NAME.h and NAME.c go")
+    p.add_argument("--name", help="C symbol stem (default: sanitized model stem)")
+    p.set_defaults(handler=_cmd_compile)
 
     p = sub.add_parser(
         "generate", help="run the whole pipeline: model, sources, images"

@@ -28,6 +28,7 @@ IMAGE_FORMATS = ("1bpp", "uint8", "int8", "rgb565")
 EMBED_MODES = ("auto", "carray", "xxd", "incbin")
 KERNELS = ("auto", "cmsis_nn", "reference")
 TFLM_SOURCES = ("auto", "local", "download", "off")
+RUNTIMES = ("auto", "aot", "tflm")
 # Keyword -> linker output section. Boards' linker scripts map these to QSPI, SDRAM
 # or DTCM; any other name must be spelled as an explicit section (".my_section").
 SECTION_KEYWORDS = {
@@ -294,6 +295,13 @@ OPTIONS: tuple[Option, ...] = (
         "C symbol stem (g_<stem>_model_data); default: from the model name",
     ),
     Option(
+        "runtime",
+        _parse_choice(RUNTIMES),
+        "auto",
+        "inference runtime: aot (the model compiled to plain C, no TFLM), tflm "
+        "(TensorFlow Lite Micro), or auto (aot when it supports every op, else tflm)",
+    ),
+    Option(
         "kernels",
         _parse_choice(KERNELS),
         "auto",
@@ -343,6 +351,7 @@ class TinyMLConfig:
     model_section: str | None = None
     model_address: int | None = None
     symbol_prefix: str | None = None
+    runtime: str = "auto"
     kernels: str = "auto"
     tflm: str = "auto"
     tflm_dir: Path | None = None

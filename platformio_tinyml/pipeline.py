@@ -30,8 +30,10 @@ from .fileio import (
 )
 
 if TYPE_CHECKING:
+    from .aot import CompiledModel
     from .datasets import Dataset
     from .model_info import ModelInfo
+    from .runtimes import RuntimeChoice
     from .verification import VerificationReport
 
 Log = Callable[[str], None]
@@ -80,6 +82,8 @@ class GenerationResult:
     image_format: str
     labels: tuple[str, ...]
     test_split: str | None = None  # how the accuracy's test images were chosen
+    runtime: str = "tflm"  # what runs the model on the device: "aot" or "tflm"
+    runtime_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings)."""
@@ -103,6 +107,7 @@ class GenerationResult:
             f"arena     {self.arena_size:,} bytes "
             f"(host TFLM measured {self.measured_arena:,})",
             f"ops       {', '.join(self.ops)}",
+            f"runtime   {self.runtime} ({self.runtime_reason})",
             f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
         ]
         if self.accuracy is not None and self.test_split:
@@ -364,6 +369,39 @@ def _report_from_json(text: str) -> dict[str, Any]:
 # --- Generation --------------------------------------------------------------------
 
 
+def choose_model_runtime(
+    cfg: TinyMLConfig, model: ModelStage, info: ModelInfo, stem: str
+) -> tuple[RuntimeChoice, CompiledModel | None]:
+    """Resolve ``runtime`` for the model, compiling it when the AOT backend runs it.
+
+    Returns:
+        The choice, and the compiled model with the AOT runtime (else None). With
+        ``auto``, a model the compiler refuses (an unsupported op, or a supported
+        op used in a way it does not handle) falls back to TFLM.
+
+    Raises:
+        ModelError: ``runtime = aot`` and the compiler refuses the model.
+    """
+    from .runtimes import AOT, TFLM, RuntimeChoice, choose_runtime
+
+    if cfg.runtime == TFLM:
+        return choose_runtime(TFLM, info, ()), None
+    from .aot import compile_model, unsupported_ops
+    from .codegen.aot_model import aot_name
+    from .errors import ModelError
+
+    choice = choose_runtime(cfg.runtime, info, tuple(unsupported_ops(model.tflite)))
+    if choice.runtime != AOT:
+        return choice, None
+    try:
+        compiled = compile_model(model.tflite, aot_name(stem))
+    except ModelError as exc:
+        if cfg.runtime == AOT:
+            raise
+        return RuntimeChoice(TFLM, f"auto: {exc}"), None
+    return choice, compiled
+
+
 def render_all(
     cfg: TinyMLConfig,
     model: ModelStage,
@@ -371,8 +409,13 @@ def render_all(
     report: VerificationReport,
     data: _Lazy,
     stem: str,
+    compiled: CompiledModel | None = None,
 ) -> tuple[list[GeneratedFile], int, tuple[str, ...], int]:
-    """Render every generated file (pure apart from the dataset load for images)."""
+    """Render every generated file (pure apart from the dataset load for images).
+
+    With the AOT runtime, the compiled model and its descriptor replace the TFLM
+    op resolver, and the arena is the compiled model's exact plan.
+    """
     from .codegen.c_arrays import render_model_sources
     from .codegen.model_settings import render_settings
 
@@ -442,7 +485,19 @@ def render_all(
             str(f.path) for f in image_files if str(f.path).endswith(".h")
         )
         images = packed.count
+    aot = compiled is not None
     arena = cfg.arena_margin.apply(report.arena_bytes)
+    if compiled is not None:
+        from .codegen.aot_model import aot_arena, render_aot_model
+
+        arena = aot_arena(compiled).total
+        files += render_aot_model(
+            compiled,
+            stem=stem,
+            source_name=source_name,
+            sha256=info.sha256,
+            int8_input=info.input.dtype == "int8",
+        )
     files += render_settings(
         info,
         stem=stem,
@@ -451,6 +506,7 @@ def render_all(
         measured_arena=report.arena_bytes,
         source_name=source_name,
         image_headers=image_headers,
+        runtime="aot" if aot else "tflm",
     )
     return files, arena, labels, images
 
@@ -504,20 +560,29 @@ def generate(
             f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
         )
     report = _verify_cached(model, info, cfg, data, cache_dir, log)
-    files, arena, labels, images = render_all(cfg, model, info, report, data, stem)
+    runtime, compiled_model = choose_model_runtime(cfg, model, info, stem)
+    log(f"runtime {runtime.runtime} ({runtime.reason})")
+    files, arena, labels, images = render_all(
+        cfg, model, info, report, data, stem, compiled_model
+    )
     out_dir = Path(out_dir)
     changed = write_files(out_dir, files)
     for path in changed:
         log(f"generated {path.name}")
     paths = tuple(out_dir / Path(*f.path.parts) for f in files)
     compiled = tuple(p for p in paths if p.suffix in (".cpp", ".S", ".c"))
+    if runtime.runtime == "aot":
+        # The compiled model holds its own weights: the flatbuffer is not linked.
+        compiled = tuple(p for p in compiled if p.stem != f"{stem}_model_data")
     dataset = data.loaded
     return GenerationResult(
         out_dir=out_dir,
         files=paths,
         changed=tuple(changed),
         sources=compiled,
-        tflm_sources=tuple(p for p in compiled if p.name.endswith(_TFLM_SUFFIX)),
+        tflm_sources=()
+        if runtime.runtime == "aot"
+        else tuple(p for p in compiled if p.name.endswith(_TFLM_SUFFIX)),
         stem=stem,
         model_source=model.source,
         tflite_path=model.tflite_path,
@@ -535,6 +600,8 @@ def generate(
         image_format=cfg.image_format,
         labels=labels,
         test_split=dataset.split if dataset is not None else None,
+        runtime=runtime.runtime,
+        runtime_reason=runtime.reason,
     )
 
 

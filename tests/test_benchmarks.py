@@ -102,6 +102,46 @@ def test_parse_firmware_run_rejects_odd_marks_and_missing_lines() -> None:
         bench.parse_firmware_run("TINYML fail Invoke\n", (), ())
 
 
+AOT_STDOUT = """\
+TINYML bench kernels=aot arena_used=1568 arena_size=1568 macs=101632
+TINYML output image=0 match=1 -128 -128 127 -128 -128 -128 -128 -128 -128 -128
+TINYML op index=0 tag=1
+TINYML op index=1 tag=2
+TINYML op index=2 tag=3
+TINYML done images=1 mismatches=0
+"""
+
+
+def test_parse_firmware_run_aot_marks_each_op_end() -> None:
+    marks = (500, 90_500, 91_700, 94_000)
+    parsed = bench.parse_firmware_run(AOT_STDOUT, (95_000,), marks)
+    assert parsed.kernels == "aot"
+    assert parsed.ops == (("1", 90_000), ("2", 1_200), ("3", 2_300))
+    with pytest.raises(ValueError, match="3 marks for 3 compiled ops"):
+        bench.parse_firmware_run(AOT_STDOUT, (95_000,), marks[:3])
+
+
+def test_merge_firmware_keeps_the_kernel_sets_not_rerun() -> None:
+    earlier = {
+        "counts": {"a": _counts("mnist_dense", "cmsis_nn", [2_000_000])},
+        "builds": {"a": {"x": 1}},
+        "examples": [{"example": "e"}],
+        "tflm": "/tflm",
+    }
+    new = {
+        "counts": {"b": _counts("mnist_dense", "aot", [1_000_000])},
+        "builds": {"b": {"y": 2}},
+        "examples": [],
+        "tflm": None,
+    }
+    merged = bench.merge_firmware(earlier, new)
+    assert set(merged["counts"]) == {"a", "b"} and set(merged["builds"]) == {"a", "b"}
+    assert merged["examples"] == [{"example": "e"}] and merged["tflm"] == "/tflm"
+    assert bench.merge_firmware(None, new) == new
+    failed = {"error": "RuntimeError: boom"}
+    assert bench.merge_firmware(earlier, failed) == failed
+
+
 def test_memory_counts_flash_and_ram_sections() -> None:
     sizes = {".isr_vector": 1024, ".text": 100_000, ".rodata": 20_000}
     sizes |= {".data": 2_500, ".bss": 70_000, ".debug_info": 9_999_999}
@@ -162,6 +202,11 @@ def test_summarize_counts_computes_per_mac_and_speedup() -> None:
     assert dense["cmsis_nn"]["per_mac"] == pytest.approx(2.0)
     assert dense["speedup"] == pytest.approx(3.0000005)
     assert "speedup" not in rows["mnist_lenet"]
+    assert "aot_speedup" not in dense
+    counts["c"] = _counts("mnist_dense", "aot", [1_000_000, 1_000_000])
+    dense = {r["model"]: r for r in bench.summarize_counts(counts)}["mnist_dense"]
+    assert dense["aot"]["per_mac"] == pytest.approx(1.0)
+    assert dense["aot_speedup"] == pytest.approx(2.0)
 
 
 def test_render_results_reports_measured_and_unmeasured_parts() -> None:
@@ -182,6 +227,7 @@ def test_render_results_reports_measured_and_unmeasured_parts() -> None:
             "counts": {
                 "x": _counts("cifar10_resnet8", "reference", [108_000_000]),
                 "y": _counts("cifar10_resnet8", "cmsis_nn", [30_000_000]),
+                "z": _counts("cifar10_resnet8", "aot", [15_000_000]),
             },
             "builds": {},
             "examples": [],
@@ -192,7 +238,13 @@ def test_render_results_reports_measured_and_unmeasured_parts() -> None:
     assert "Not measured: RuntimeError: xxd exploded." in text
     assert "**1.07x**" in text  # 1.05 / 0.98, the best-vs-best ratio
     assert "**0.100 s**" in text and "meets" in text
-    assert "| cifar10_resnet8 | 1,000,000 | 108,000,000 | 30,000,000 | 3.60x |" in text
+    assert (
+        "| cifar10_resnet8 | 1,000,000 | 108,000,000 | 30,000,000 | 3.60x | "
+        "15,000,000 | 2.00x | 108.00 / 30.00 / 15.00 | yes |"
+    ) in text
+    # Per layer: the AOT count joins the TFLM rows by op index.
+    assert "| 0 | CONV_2D | 1×8×8×4 | 1,000,000 | 108,000,000 | 30,000,000 | " in text
+    assert "15,000,000 | 30.00 / 15.00 |" in text
     assert "704.0 ms" in text and "73.7 ms" in text  # anchors are printed
     assert "## 5. Accuracy" in text and "Not measured." in text
     assert "`benchmarks/run --quick`" in text

@@ -32,6 +32,7 @@ REQUIRED_PIO_OPTIONS = (
     "custom_tinyml_model_address",
     "custom_tinyml_symbol_prefix",
     "custom_tinyml_tflm_dir",
+    "custom_tinyml_runtime",
 )
 
 
@@ -60,6 +61,7 @@ def test_pio_values_are_parsed_to_typed_fields(monkeypatch: pytest.MonkeyPatch) 
             "custom_tinyml_model_section": "qspi",
             "custom_tinyml_labels": "zero, one",
             "custom_tinyml_arena_margin": "10%",
+            "custom_tinyml_runtime": "AOT",
             "platform": "ststm32",  # not ours: ignored
         }
     )
@@ -71,6 +73,7 @@ def test_pio_values_are_parsed_to_typed_fields(monkeypatch: pytest.MonkeyPatch) 
     assert cfg.model_section == ".qspi_model"
     assert cfg.labels == ("zero", "one")
     assert cfg.arena_margin == ArenaMargin(percent=10.0)
+    assert cfg.runtime == "aot"
 
 
 @pytest.mark.parametrize(
@@ -94,6 +97,7 @@ def test_pio_values_are_parsed_to_typed_fields(monkeypatch: pytest.MonkeyPatch) 
         ("custom_tinyml_arena_margin", "lots", "not a byte count or a percentage"),
         ("custom_tinyml_labels", "a,,b", "empty class name"),
         ("custom_tinyml_epochs", "0", "out of range"),
+        ("custom_tinyml_runtime", "tvm", "is not one of auto, aot, tflm"),
     ],
 )
 def test_bad_values_name_the_option_and_the_fix(

@@ -340,6 +340,10 @@ TEST_CLI_INPUTS: dict[str, Argv] = {
     "symbol-prefix-reserved": option("--symbol-prefix", "for"),
     "symbol-prefix-invalid": option("--symbol-prefix", "9lives"),
     "boolean-like-number": option("--seed", "seven"),
+    "unknown-runtime": option("--runtime", "tvm"),
+    "runtime-aot-float-model": option(
+        "--model", str(TINY_FLOAT), "--image-format", "uint8", "--runtime", "aot"
+    ),
     # Config files
     "config-unknown-key": config_file(
         "[env:disco]\ncustom_tinyml_modle = mnist_dense\n", "--env", "disco"
@@ -430,6 +434,12 @@ CLI_EXPECTED: dict[str, tuple[str, ...]] = {
     "model-address-too-large": ("model_address '0x1FFFFFFFF'", "out of range"),
     "symbol-prefix-reserved": ("'for' is a reserved word", "symbol_prefix"),
     "symbol-prefix-invalid": ("'9lives'", "symbol_prefix"),
+    "unknown-runtime": ("runtime 'tvm'", "auto, aot, tflm"),
+    "runtime-aot-float-model": (
+        "custom_tinyml_runtime 'aot'",
+        "int8 input",
+        "custom_tinyml_runtime = tflm",
+    ),
     "boolean-like-number": ("seed 'seven' is not a whole number", "example"),
     "config-unknown-key": ("unknown option 'modle'", "did you mean 'model'"),
     "config-not-ini": ("platformio.ini' is not valid INI", "[tinyml] section"),

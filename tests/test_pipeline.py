@@ -27,11 +27,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture()
 def model_cfg(tiny_int8_model, tmp_path: Path) -> TinyMLConfig:  # type: ignore[no-untyped-def]
-    """The tiny int8 MNIST-shaped model as a file, with 4 packed 1bpp test images."""
+    """The tiny int8 MNIST-shaped model as a file, with 4 packed 1bpp test images.
+
+    The TFLM runtime: its files are what these tests check; the AOT runtime has its
+    own tests below.
+    """
     model = tmp_path / "digits.tflite"
     shutil.copy(tiny_int8_model.tflite_path, model)
     return TinyMLConfig(
-        model=str(model), images=4, image_format="1bpp", verify_samples=200
+        model=str(model),
+        images=4,
+        image_format="1bpp",
+        verify_samples=200,
+        runtime="tflm",
     )
 
 
@@ -173,6 +181,120 @@ def test_generated_sources_link_and_goldens_match_labels(
     reference = _tflite_reference(Path(model_cfg.model).read_bytes(), pixels)
     assert np.abs(goldens - reference.astype(np.int64)).max() <= 1
     assert (goldens.argmax(axis=1) == reference.argmax(axis=1)).all()
+
+
+# --- AOT runtime ---------------------------------------------------------------------
+
+# Runs tinyml::Classifier over every packed image and prints its int8 outputs next to
+# the host TFLM goldens; no TFLM anywhere in the build.
+_AOT_MAIN = r"""
+#include <cstdio>
+#include "tinyml/classifier.h"
+#include "tinyml_model.h"
+namespace gen = tinyml::generated;
+alignas(16) static uint8_t arena[gen::kTensorArenaSize];
+int main() {
+  tinyml::Classifier classifier(gen::kModel, arena, sizeof(arena));
+  if (classifier.Begin() != tinyml::Status::kOk) {
+    std::printf("begin failed: %s\n", classifier.error_message());
+    return 1;
+  }
+  std::printf("aot=%d used=%u\n", classifier.is_aot() ? 1 : 0,
+              static_cast<unsigned>(classifier.arena_used_bytes()));
+  int mismatches = 0;
+  for (int i = 0; i < static_cast<int>(gen::kImageCount); ++i) {
+    classifier.SetInputPixels(gen::kImageData + i * gen::kImageBytes,
+                              gen::kImageFormat);
+    if (classifier.Invoke() != tinyml::Status::kOk) return 2;
+    const int8_t* out = classifier.output_int8();
+    for (int k = 0; k < gen::kCategoryCount; ++k) {
+      mismatches += out[k] != gen::kGoldenOutputs[i][k];
+    }
+  }
+  std::printf("images=%d mismatches=%d\n", static_cast<int>(gen::kImageCount),
+              mismatches);
+  return 0;
+}
+"""
+
+
+def test_auto_runtime_compiles_the_model(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    from platformio_tinyml.aot import compile_model
+    from platformio_tinyml.codegen.aot_model import aot_arena
+
+    out = tmp_path / "out"
+    result = generate(
+        model_cfg.replace(runtime="auto"), out, cache_dir=tmp_path / "cache"
+    )
+    assert (result.runtime, result.runtime_reason) == (
+        "aot",
+        "auto: the AOT backend supports every op",
+    )
+    names = {p.name for p in result.files}
+    assert {"digits_aot.h", "digits_aot.c", "digits_model.h", "digits_model.cpp"} <= (
+        names
+    )
+    assert result.tflm_sources == ()
+    assert "digits_model_data.cpp" not in {p.name for p in result.sources}
+    assert out / "digits_aot.c" in result.sources
+    compiled = compile_model(Path(model_cfg.model).read_bytes(), "digits_aot")
+    assert result.arena_size == aot_arena(compiled).total
+    assert (out / "digits_aot.c").read_text() == compiled.source
+    model_h = (out / "digits_model.h").read_text()
+    assert "tensorflow" not in model_h
+    fixed = (out / "tinyml_model.h").read_text()
+    assert '#include "digits_model.h"' in fixed and "TINYML_HAVE_TFLM" not in fixed
+
+
+@pytest.mark.compiler
+def test_aot_classifier_matches_host_goldens(
+    model_cfg: TinyMLConfig, tmp_path: Path
+) -> None:
+    """Generated AOT sources + the runtime, built with host gcc: every golden holds."""
+    if shutil.which("g++") is None or shutil.which("gcc") is None:
+        pytest.skip("host gcc/g++ are not installed")
+    out = tmp_path / "out"
+    cfg = model_cfg.replace(runtime="aot", images=20, image_format="uint8")
+    result = generate(cfg, out, cache_dir=tmp_path / "cache")
+    (tmp_path / "main.cpp").write_text(_AOT_MAIN)
+    runtime = [
+        REPO / "src" / n
+        for n in ("classifier.cpp", "image_input.cpp", "output.cpp", "timing.cpp")
+    ]
+    objects = []
+    for source in [tmp_path / "main.cpp", *result.sources, *runtime]:
+        obj = tmp_path / f"{source.name}.o"
+        c = source.suffix == ".c"
+        subprocess.run(
+            [
+                "gcc" if c else "g++",
+                "-std=c99" if c else "-std=c++17",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                f"-I{out}",
+                f"-I{REPO / 'include'}",
+                "-c",
+                str(source),
+                "-o",
+                str(obj),
+            ],
+            check=True,
+        )
+        objects.append(str(obj))
+    exe = tmp_path / "app"
+    subprocess.run(["g++", *objects, "-o", str(exe)], check=True)
+    lines = subprocess.run(
+        [str(exe)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert lines == [
+        f"aot=1 used={result.arena_size}",
+        "images=20 mismatches=0",
+    ]
+    assert result.arena_size < result.measured_arena
 
 
 def test_external_flash_address_replaces_embedded_bytes(

@@ -42,6 +42,7 @@ STRICT = [
     "-fno-rtti",
 ]
 M7 = ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]
+CLASSIFIER = REPO / "src" / "classifier.cpp"
 
 
 def _compile(compiler: str, flags: list[str], source: Path, out: Path) -> None:
@@ -65,6 +66,7 @@ def _compile(compiler: str, flags: list[str], source: Path, out: Path) -> None:
 
 def test_tflm_free_sources_are_found() -> None:
     assert "src/canvas.cpp" in TFLM_FREE_SOURCES
+    assert "src/classifier.cpp" in TFLM_FREE_SOURCES
     assert "src/boards/mps2_an500/display.cpp" in TFLM_FREE_SOURCES
     assert not any("tflm/" in s for s in TFLM_FREE_SOURCES)
 
@@ -93,11 +95,11 @@ def test_cortex_m7_compile_strict(source: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.compiler
-def test_classifier_compiles_to_nothing_without_tflm(tmp_path: Path) -> None:
+def test_tflm_backend_compiles_to_nothing_without_tflm(tmp_path: Path) -> None:
     if shutil.which("g++") is None:
         pytest.skip("host g++ is not on PATH")
-    obj = tmp_path / "classifier.o"
-    _compile("g++", STRICT, REPO / "src" / "tflm" / "classifier.cpp", obj)
+    obj = tmp_path / "tflm_backend.o"
+    _compile("g++", STRICT, REPO / "src" / "tflm" / "tflm_backend.cpp", obj)
     symbols = subprocess.run(["nm", "-C", str(obj)], capture_output=True, text=True)
     assert "tinyml::Classifier" not in symbols.stdout
 
@@ -120,7 +122,8 @@ def test_classifier_compiles_with_tflm_headers(tmp_path: Path) -> None:
     ]
     flags = STRICT + ["-DTINYML_HAVE_TFLM=1", *system]
     flags.remove("-pedantic")  # TFLM headers use GNU extensions
-    _compile("g++", flags, REPO / "src" / "tflm" / "classifier.cpp", tmp_path / "c.o")
+    for source in (REPO / "src" / "tflm" / "tflm_backend.cpp", CLASSIFIER):
+        _compile("g++", flags, source, tmp_path / f"{source.stem}.o")
 
 
 @pytest.mark.compiler
@@ -130,6 +133,109 @@ def test_umbrella_header_is_self_contained(tmp_path: Path) -> None:
     src = tmp_path / "umbrella.cpp"
     src.write_text('#include "tinyml/tinyml.h"\nint main() { return 0; }\n')
     _compile("g++", STRICT, src, tmp_path / "umbrella.o")
+
+
+# A compiled model as `tinyml compile` emits it (C99, int NAME_invoke(in, out,
+# arena)), written by hand: the output is the input plus one, staged through the
+# scratch at the arena's start; input[0] == 127 makes it fail with code 3.
+_TOY_AOT_C = r"""
+#include <stdint.h>
+#include <string.h>
+int toy_aot_invoke(const int8_t *input, int8_t *output, void *arena) {
+  int8_t *scratch = (int8_t *)arena;
+  int i;
+  if (input[0] == 127) return 3;
+  memcpy(scratch, input, 4);
+  for (i = 0; i < 4; ++i) output[i] = (int8_t)(scratch[i] + 1);
+  return 0;
+}
+"""
+
+_TOY_AOT_MAIN = r"""
+#include <cstdio>
+#include <cstring>
+#include "tinyml/classifier.h"
+extern "C" int toy_aot_invoke(const int8_t*, int8_t*, void*);
+namespace {
+int8_t lut[256];
+const char* const labels[4] = {"a", "b", "c", "d"};
+alignas(16) uint8_t arena[64];
+int failures = 0;
+void Check(bool ok, const char* what) {
+  if (!ok) { std::printf("FAIL %s\n", what); ++failures; }
+}
+}  // namespace
+int main() {
+  for (int p = 0; p < 256; ++p) lut[p] = static_cast<int8_t>(p - 128);
+  // 2x2x1 int8 model; 20 bytes of scratch: input at 32, output at 48, 64 total.
+  const tinyml::ModelDescriptor model = {
+      nullptr, 0, nullptr, 2, 2, 1, tinyml::TensorType::kInt8,
+      tinyml::TensorType::kInt8, 1.0f / 255, -128, 0.5f, -10, 4, labels, lut,
+      sizeof(arena), &toy_aot_invoke, 20};
+  tinyml::Classifier small(model, arena, 63);
+  Check(small.Begin() == tinyml::Status::kAllocationFailed, "small arena");
+  tinyml::Classifier c(model, arena, sizeof(arena));
+  Check(c.is_aot(), "is_aot");
+  Check(c.Invoke() == tinyml::Status::kNotReady, "invoke before begin");
+  Check(c.Begin() == tinyml::Status::kOk, c.error_message());
+  Check(c.arena_used_bytes() == 64, "arena used");
+  Check(c.output_size() == 4, "output size");
+  const uint8_t pixels[4] = {0, 1, 200, 255};
+  Check(c.SetInputPixels(pixels, tinyml::PixelFormat::kUint8) ==
+            tinyml::Status::kOk, "set pixels");
+  const int8_t quantized[4] = {-128, -127, 72, 127};
+  Check(std::memcmp(arena + 32, quantized, 4) == 0, "input after scratch");
+  Check(c.Classify().label == -1, "no result before invoke");
+  const int8_t failing[4] = {127, 0, 0, 0};
+  Check(c.SetInputInt8(failing, 4) == tinyml::Status::kOk, "set int8");
+  Check(c.Invoke() == tinyml::Status::kInvokeFailed, "failing invoke");
+  Check(std::strstr(c.error_message(), "returned 3") != nullptr, "message");
+  Check(c.Classify().label == -1, "no result after a failed invoke");
+  Check(c.SetInputPixels(pixels, tinyml::PixelFormat::kUint8) ==
+            tinyml::Status::kOk, "set pixels again");
+  Check(c.Invoke() == tinyml::Status::kOk, c.error_message());
+  const int8_t expected[4] = {-127, -126, 73, -128};  // 127 + 1 wraps
+  Check(std::memcmp(c.output_int8(), expected, 4) == 0, "output");
+  Check(c.output_float() == nullptr, "no float output");
+  const tinyml::Result r = c.Classify();
+  Check(r.label == 2, "label");
+  Check(r.score == 0.5f * (73 + 10), "score");
+  Check(c.SetInputInt8(quantized, 3) == tinyml::Status::kInputMismatch,
+        "short input");
+  std::printf("%d failures\n", failures);
+  return failures;
+}
+"""
+
+
+@pytest.mark.compiler
+def test_classifier_runs_a_compiled_model_without_tflm(tmp_path: Path) -> None:
+    if shutil.which("g++") is None or shutil.which("gcc") is None:
+        pytest.skip("host gcc/g++ are not on PATH")
+    (tmp_path / "toy_aot.c").write_text(_TOY_AOT_C)
+    (tmp_path / "main.cpp").write_text(_TOY_AOT_MAIN)
+    objects = []
+    for source in (
+        tmp_path / "main.cpp",
+        CLASSIFIER,
+        *(REPO / "src" / name for name in ("image_input.cpp", "output.cpp")),
+        REPO / "src" / "timing.cpp",
+    ):
+        objects.append(tmp_path / f"{source.stem}.o")
+        _compile("g++", STRICT, source, objects[-1])
+    c_flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+    _compile("gcc", c_flags, tmp_path / "toy_aot.c", tmp_path / "toy_aot.o")
+    exe = tmp_path / "toy"
+    link = subprocess.run(
+        ["g++", *map(str, objects), str(tmp_path / "toy_aot.o"), "-o", str(exe)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert link.returncode == 0, link.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.strip() == "0 failures"
 
 
 def test_clang_format_clean() -> None:

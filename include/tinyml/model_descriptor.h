@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the runtime needs to know about a model: the generated code fills one
-// in. This header needs no TFLM header, so TFLM-free code (helpers, tests) can
-// use it.
+// in, for either backend: the flatbuffer and op resolver (TFLM) or the compiled
+// model's entry point (AOT). This header needs no TFLM header.
 #ifndef TINYML_MODEL_DESCRIPTOR_H_
 #define TINYML_MODEL_DESCRIPTOR_H_
 
@@ -20,10 +20,14 @@ enum class PixelFormat : uint8_t { kGray1bpp, kUint8, kInt8, kRgb565 };
 // The element type of a model's input or output tensor.
 enum class TensorType : uint8_t { kFloat32, kInt8, kUint8 };
 
+// The entry point of a model compiled ahead of time (`tinyml compile`): reads
+// the input, writes the output, uses `arena` as scratch; returns 0 on success.
+using AotInvokeFn = int (*)(const int8_t* input, int8_t* output, void* arena);
+
 struct ModelDescriptor {
-  const unsigned char* model_data;  // 16-byte aligned flatbuffer
+  const unsigned char* model_data;  // 16-byte aligned flatbuffer (TFLM only)
   unsigned int model_size;
-  // Returns a static resolver that registers exactly the model's ops.
+  // TFLM: returns a static resolver that registers exactly the model's ops.
   const tflite::MicroOpResolver& (*op_resolver)();
   int input_rows;
   int input_cols;
@@ -38,6 +42,10 @@ struct ModelDescriptor {
   const char* const* category_labels;
   const int8_t* input_quant_lut;  // 256 entries, or nullptr for float models
   size_t tensor_arena_size;
+  // AOT: the compiled model (nullptr with TFLM) and the scratch it needs at the
+  // start of the arena; the input and output buffers follow it.
+  AotInvokeFn aot_invoke;
+  size_t aot_scratch_size;
 };
 
 }  // namespace tinyml

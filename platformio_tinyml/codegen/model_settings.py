@@ -103,8 +103,16 @@ def _settings_header(
     measured_arena: int,
     head: str,
     source: str,
+    aot: bool = False,
 ) -> str:
     guard = f"TINYML_GENERATED_{stem.upper()}_MODEL_SETTINGS_H_"
+    arena_note = (
+        "// Arena: the compiled model's scratch, then input and output (AOT runtime);"
+        "\n// kMeasuredArenaBytes is what TFLM would need (host measurement)."
+        if aot
+        else "// Arena: the host-measured need plus the configured margin, "
+        "rounded to 16."
+    )
     rows, cols, channels = _image_dims(info.input.shape, source)
     in_type = _tensor_type(info.input, "input", source)
     out_type = _tensor_type(info.output, "output", source)
@@ -142,7 +150,7 @@ def _settings_header(
         f"constexpr int kCategoryCount = {len(labels)};",
         "extern const char* const kCategoryLabels[kCategoryCount];",
         "",
-        "// Arena: the host-measured need plus the configured margin, rounded to 16.",
+        arena_note,
         f"constexpr int kTensorArenaSize = {arena_size};",
         f"constexpr int kMeasuredArenaBytes = {measured_arena};",
         "",
@@ -288,6 +296,8 @@ def _model_source(info: ModelInfo, stem: str, head: str) -> str:
             "    kCategoryLabels,",
             f"    {lut},",
             "    static_cast<size_t>(kTensorArenaSize),",
+            "    nullptr,  // aot_invoke: TFLM runs this model",
+            "    0,",
             "};",
             "",
             "}  // namespace generated",
@@ -297,8 +307,16 @@ def _model_source(info: ModelInfo, stem: str, head: str) -> str:
     )
 
 
-def _fixed_header(stem: str, image_headers: tuple[str, ...], head: str) -> str:
+def _fixed_header(
+    stem: str, image_headers: tuple[str, ...], head: str, *, aot: bool
+) -> str:
     guard = "TINYML_GENERATED_TINYML_MODEL_H_"
+    # The AOT descriptor header needs no TFLM header; the TFLM one does.
+    model = (
+        [f'#include "{stem}_model.h"']
+        if aot
+        else ["#if defined(TINYML_HAVE_TFLM)", f'#include "{stem}_model.h"', "#endif"]
+    )
     lines = [
         head,
         '// Firmware includes only this file: #include "tinyml_model.h".',
@@ -309,9 +327,7 @@ def _fixed_header(stem: str, image_headers: tuple[str, ...], head: str) -> str:
         f'#include "{stem}_model_settings.h"',
         *[f'#include "{name}"' for name in image_headers],
         "",
-        "#if defined(TINYML_HAVE_TFLM)",
-        f'#include "{stem}_model.h"',
-        "#endif",
+        *model,
         "",
         f"#endif  // {guard}",
         "",
@@ -328,6 +344,7 @@ def render_settings(
     measured_arena: int,
     source_name: str,
     image_headers: tuple[str, ...] = (),
+    runtime: str = "tflm",
 ) -> list[GeneratedFile]:
     """Render the settings, op-resolver and fixed headers for a model (pure).
 
@@ -339,9 +356,11 @@ def render_settings(
         measured_arena: the host-measured arena need in bytes.
         source_name: the model's name, shown in the banners.
         image_headers: image-data headers that ``tinyml_model.h`` includes.
+        runtime: ``tflm``, or ``aot`` when :mod:`.aot_model` renders
+            ``<stem>_model.h/.cpp`` (then they are left out here).
 
     Returns:
-        ``<stem>_model_settings.h/.cpp``, ``<stem>_model.h/.cpp`` and
+        ``<stem>_model_settings.h/.cpp``, ``<stem>_model.h/.cpp`` (TFLM only) and
         ``tinyml_model.h``.
 
     Raises:
@@ -359,23 +378,33 @@ def render_settings(
             f"'{source_name}' has {categories} outputs; set custom_tinyml_labels "
             f"to {categories} comma-separated names"
         )
-    if arena_size < measured_arena or arena_size <= 0:
+    aot = runtime == "aot"
+    # With AOT the arena is the compiled model's exact plan, not TFLM's need.
+    if (not aot and arena_size < measured_arena) or arena_size <= 0:
         raise CodegenError(
             f"arena size '{arena_size}' is below the measured need of "
             f"{measured_arena} bytes; raise custom_tinyml_arena_margin"
         )
     head = banner(source_name, info.sha256)
-    return [
+    files = [
         GeneratedFile.text(
             f"{stem}_model_settings.h",
             _settings_header(
-                info, stem, labels, arena_size, measured_arena, head, source_name
+                info, stem, labels, arena_size, measured_arena, head, source_name, aot
             ),
         ),
         GeneratedFile.text(
             f"{stem}_model_settings.cpp", _settings_source(info, stem, labels, head)
         ),
-        GeneratedFile.text(f"{stem}_model.h", _model_header(info, stem, head)),
-        GeneratedFile.text(f"{stem}_model.cpp", _model_source(info, stem, head)),
-        GeneratedFile.text(FIXED_HEADER, _fixed_header(stem, image_headers, head)),
     ]
+    if not aot:
+        files += [
+            GeneratedFile.text(f"{stem}_model.h", _model_header(info, stem, head)),
+            GeneratedFile.text(f"{stem}_model.cpp", _model_source(info, stem, head)),
+        ]
+    files.append(
+        GeneratedFile.text(
+            FIXED_HEADER, _fixed_header(stem, image_headers, head, aot=aot)
+        )
+    )
+    return files

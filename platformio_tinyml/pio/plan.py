@@ -27,7 +27,7 @@ from ..errors import BudgetError
 from ..fileio import write_atomic
 from ..pipeline import resolve_paths
 
-STAMP_VERSION = 1
+STAMP_VERSION = 2  # 2: the summary records the runtime
 STAMP_NAME = "generate.json"
 LOCK_NAME = "generate.lock"
 
@@ -59,6 +59,10 @@ class ResultLike(Protocol):
     def accuracy(self) -> float | None: ...
     @property
     def tflite_path(self) -> Path: ...
+    @property
+    def runtime(self) -> str: ...
+    @property
+    def runtime_reason(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,12 @@ class GenerationSummary:
     measured_arena: int
     ops: tuple[str, ...]
     accuracy: float | None
+    runtime: str = "tflm"  # "aot" (compiled model, no TFLM) or "tflm"
+    runtime_reason: str = ""
+
+    @property
+    def needs_tflm(self) -> bool:
+        return self.runtime != "aot"
 
     @classmethod
     def from_result(cls, result: ResultLike) -> GenerationSummary:
@@ -104,6 +114,8 @@ class GenerationSummary:
             measured_arena=int(result.measured_arena),
             ops=tuple(result.ops),
             accuracy=None if result.accuracy is None else float(result.accuracy),
+            runtime=str(result.runtime),
+            runtime_reason=str(result.runtime_reason),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +126,8 @@ class GenerationSummary:
             "measured_arena": self.measured_arena,
             "ops": list(self.ops),
             "accuracy": self.accuracy,
+            "runtime": self.runtime,
+            "runtime_reason": self.runtime_reason,
         }
 
     @classmethod
@@ -126,6 +140,8 @@ class GenerationSummary:
             measured_arena=int(data["measured_arena"]),
             ops=tuple(str(op) for op in data["ops"]),
             accuracy=None if accuracy is None else float(accuracy),
+            runtime=str(data["runtime"]),
+            runtime_reason=str(data["runtime_reason"]),
         )
 
 
@@ -406,10 +422,17 @@ def format_summary(
         Lines without a prefix, joined by newlines.
     """
     kind = f" ({quantization})" if quantization else ""
+    measured = (
+        f"TFLM would need {summary.measured_arena:,} B"
+        if summary.runtime == "aot"
+        else f"measured {summary.measured_arena:,} B"
+    )
     lines = [
         f"model '{summary.stem}'{kind}: {summary.model_bytes:,} B, "
-        f"arena {summary.arena_size:,} B (measured {summary.measured_arena:,} B)",
+        f"arena {summary.arena_size:,} B ({measured})",
         f"ops ({len(summary.ops)}): {', '.join(summary.ops) if summary.ops else '-'}",
+        f"runtime: {summary.runtime}"
+        + (f" ({summary.runtime_reason})" if summary.runtime_reason else ""),
         "host accuracy: "
         + (
             f"{summary.accuracy * 100:.2f} %"

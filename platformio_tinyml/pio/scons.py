@@ -194,7 +194,14 @@ def _first_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _tflm_tree(plan: GenerationPlan) -> TflmTree | None:
+def _needs_tflm(plan: GenerationPlan, stamp: Stamp | None) -> bool:
+    """False when the compiled (AOT) model runs: then TFLM is never looked for."""
+    if stamp is not None:
+        return stamp.summary.needs_tflm
+    return plan.config.runtime != "aot"
+
+
+def _tflm_tree(plan: GenerationPlan, stamp: Stamp | None) -> TflmTree | None:
     """The TFLM sources to build, per custom_tinyml_tflm / custom_tinyml_tflm_dir.
 
     ``auto``: a local checkout when one is found, else the pinned download; when
@@ -203,7 +210,7 @@ def _tflm_tree(plan: GenerationPlan) -> TflmTree | None:
     from ..tflm_sources import locate_tflm
 
     mode = plan.config.tflm
-    if mode == "off":
+    if mode == "off" or not _needs_tflm(plan, stamp):
         return None
     if importlib.util.find_spec("platformio_tinyml.pio.scons_tflm") is None:
         return None
@@ -338,6 +345,11 @@ def _wire(
     if plan.generated_src.is_dir():
         for target in envs:
             target.AppendUnique(CPPPATH=[str(plan.generated_src)])
+    if not _needs_tflm(plan, stamp):
+        from SCons.Script import DefaultEnvironment
+
+        for target in {id(e): e for e in (*envs, DefaultEnvironment())}.values():
+            target.AppendUnique(CPPDEFINES=[("TINYML_RUNTIME_AOT", 1)])
     if not build or stamp is None:
         return
     env.BuildSources(
@@ -409,11 +421,12 @@ def _configure(env: Any, global_env: Any) -> None:
     projenv = _projenv()
     _apply_float_abi(env, global_env, projenv, plan)
     _select_bsp(global_env, plan)
-    tflm = _tflm_tree(plan)
 
     if env.IsIntegrationDump():
         # IDE service stage: never train or generate; only expose existing outputs.
-        _wire(env, projenv, plan, read_stamp(plan), tflm=tflm, build=False)
+        existing = read_stamp(plan)
+        tflm = _tflm_tree(plan, existing)
+        _wire(env, projenv, plan, existing, tflm=tflm, build=False)
         return
 
     reason = stale_reason(plan)
@@ -434,6 +447,16 @@ def _configure(env: Any, global_env: Any) -> None:
                 "again"
             )
         _budget(plan, stamp)
-        _info(f"Up to date: '{stamp.summary.stem}' for env:{pioenv}")
+        _info(
+            f"Up to date: '{stamp.summary.stem}' for env:{pioenv} "
+            f"(runtime {stamp.summary.runtime})"
+        )
+    tflm = _tflm_tree(plan, stamp)
+    if tflm is None and stamp.summary.needs_tflm:
+        _info(
+            "runtime tflm without TFLM sources: the model cannot run in this build; "
+            "set custom_tinyml_tflm_dir (or custom_tinyml_tflm = download), or "
+            "custom_tinyml_runtime = auto"
+        )
     _wire(env, projenv, plan, stamp, tflm=tflm, build=True)
     _add_report_target(global_env, plan)

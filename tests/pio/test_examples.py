@@ -4,7 +4,9 @@
 Each example project is copied (its relative ``symlink://`` paths made absolute) and
 trained for one epoch on the offline data, then ``pio run -e qemu -t exec`` runs the
 same ``src/main.cpp`` the boards run, and ``pio test -e qemu`` runs the same golden
-test suite that ``pio test -e <board>`` runs on hardware.
+test suite that ``pio test -e <board>`` runs on hardware. The ``qemu`` env runs the
+compiled model (runtime ``aot``) with no TFLM checkout anywhere; ``qemu_tflm`` runs
+the same firmware on TFLM and needs a checkout.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from platformio_tinyml.tflm_sources import locate_tflm
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.pio, pytest.mark.qemu, pytest.mark.tflm_sources]
+pytestmark = [pytest.mark.pio, pytest.mark.qemu]
 
 _LINE_RE = re.compile(
     r"^TINYML image=(\d+) label=(\d+) expected=(\d+) score=(\d+\.\d\d) us=(\d+)$", re.M
@@ -37,10 +39,14 @@ EXAMPLES = {
 }
 
 
-def _tflm_root() -> Path:
+def _require_tools() -> None:
     for tool in ("qemu-system-arm", "arm-none-eabi-g++"):
         if shutil.which(tool) is None:
             pytest.skip(f"'{tool}' is not installed (apt-get install it to run this)")
+
+
+def _tflm_root() -> Path:
+    _require_tools()
     try:
         tree = locate_tflm(None)
     except TinyMLError as exc:
@@ -64,15 +70,26 @@ def _copy_example(name: str, dest: Path, set_ini_option: Any) -> Path:
     return project
 
 
+@pytest.mark.parametrize(
+    "runtime",
+    ["aot", pytest.param("tflm", marks=pytest.mark.tflm_sources)],
+)
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_emulated_twin_runs_and_passes_its_tests(
     name: str,
+    runtime: str,
     pio_env: dict[str, str],
     piotools: ModuleType,
     shared_datasets_dir: Path | None,
     tmp_path: Path,
 ) -> None:
-    env = {**pio_env, "TINYML_TFLM_DIR": str(_tflm_root())}
+    if runtime == "tflm":
+        pioenv, tflm_dir = "qemu_tflm", _tflm_root()
+    else:
+        _require_tools()
+        pioenv, tflm_dir = "qemu", tmp_path / "no-tflm"  # empty: no TFLM anywhere
+        tflm_dir.mkdir()
+    env = {**pio_env, "TINYML_TFLM_DIR": str(tflm_dir)}
     if EXAMPLES[name]:
         if shared_datasets_dir is None:
             pytest.skip("CIFAR-10 has no embedded copy; set TINYML_DATASETS_DIR")
@@ -81,7 +98,7 @@ def test_emulated_twin_runs_and_passes_its_tests(
         env.pop("TINYML_DATASETS_DIR", None)  # the embedded MNIST subset: fast
     project = _copy_example(name, tmp_path, piotools.set_ini_option)
 
-    run = piotools.run_pio(env, project, "run", "-e", "qemu", "-t", "exec")
+    run = piotools.run_pio(env, project, "run", "-e", pioenv, "-t", "exec")
     assert run.returncode == 0, run.output[-4000:]
     lines = _LINE_RE.findall(run.stdout)
     assert [int(m[0]) for m in lines] == list(range(12)), run.stdout[-2000:]
@@ -91,7 +108,9 @@ def test_emulated_twin_runs_and_passes_its_tests(
     correct = sum(m[1] == m[2] for m in lines)
     assert correct >= 6, f"only {correct}/12 correct: {lines}"
 
-    png = project / ".pio" / "build" / "qemu" / "tinyml_framebuffer.png"
+    assert f"runtime: {runtime}" in run.stdout
+    assert ("TFLM:" in run.stdout) == (runtime == "tflm")
+    png = project / ".pio" / "build" / pioenv / "tinyml_framebuffer.png"
     assert f"Framebuffer: {png}" in run.stdout
     with Image.open(png) as img:
         pixels = np.asarray(img.convert("RGB"))
@@ -100,7 +119,7 @@ def test_emulated_twin_runs_and_passes_its_tests(
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) >= 2
     assert (pixels > 0).any(axis=2).mean() > 0.02
 
-    test = piotools.run_pio(env, project, "test", "-e", "qemu")
+    test = piotools.run_pio(env, project, "test", "-e", pioenv)
     assert test.returncode == 0, test.output[-4000:]
     assert "test_every_image_matches_golden_output" in test.stdout
     assert re.search(r"\d+ test cases: \d+ succeeded", test.stdout), test.stdout[-2000:]

@@ -56,6 +56,8 @@ class FakeResult:
     ops: tuple[str, ...] = ("FULLY_CONNECTED", "SOFTMAX")
     accuracy: float | None = 0.9125
     tflite_path: Path = field(default=Path("/cache/digits.tflite"))
+    runtime: str = "tflm"
+    runtime_reason: str = "auto: the AOT backend lacks MEAN"
 
 
 def write_result(plan: P.GenerationPlan) -> FakeResult:
@@ -186,7 +188,7 @@ def test_stamp_file_layout(tmp_path: Path) -> None:
     P.write_stamp(plan, write_result(plan))
     data = json.loads(plan.stamp_path.read_text())
     assert data["fingerprint"] == TEST_FINGERPRINT
-    assert data["stamp_version"] == 1
+    assert data["stamp_version"] == 2
     assert len(data["outputs"]) == 4
     assert data["tflm_sources"] == [str(plan.generated_src / "digits_model.cpp")]
     assert data["summary"]["model_bytes"] == 20_480
@@ -313,6 +315,7 @@ def test_budget_unknown_sizes_are_not_checked() -> None:
 SUMMARY_EXPECTED = """\
 model 'digits' (int8): 20,480 B, arena 4,096 B (measured 3,500 B)
 ops (2): FULLY_CONNECTED, SOFTMAX
+runtime: tflm (auto: the AOT backend lacks MEAN)
 host accuracy: 91.25 %
 disco_f746ng flash: ~184,320 / 1,048,576 B (17.6 %), RAM: ~20,480 / 327,680 B (6.2 %) \
 (incl. runtime estimate)"""
@@ -338,12 +341,45 @@ def test_format_summary_without_board_or_accuracy() -> None:
     assert text.splitlines() == [
         "model 'm': 10 B, arena 16 B (measured 8 B)",
         "ops (0): -",
+        "runtime: tflm",
         "host accuracy: not measured",
     ]
 
 
 def test_empty_folder_dataset_is_not_the_project_folder(tmp_path: Path) -> None:
     from platformio_tinyml.config import TinyMLConfig
+    from platformio_tinyml.pipeline import resolve_paths
 
-    cfg = P.resolve_project_paths(TinyMLConfig(dataset="folder:"), tmp_path)
+    cfg = resolve_paths(TinyMLConfig(dataset="folder:"), tmp_path)
     assert cfg.dataset == "folder:"
+
+
+def test_format_summary_aot_names_runtime_and_tflm_need() -> None:
+    summary = P.GenerationSummary(
+        "m", 10, 48, 900, ("SOFTMAX",), None, "aot", "auto: every op supported"
+    )
+    lines = P.format_summary(summary).splitlines()
+    assert lines[0] == "model 'm': 10 B, arena 48 B (TFLM would need 900 B)"
+    assert lines[2] == "runtime: aot (auto: every op supported)"
+    assert not summary.needs_tflm
+
+
+def test_stamp_round_trips_the_runtime(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path)
+    result = write_result(plan)
+    aot = FakeResult(**{**result.__dict__, "runtime": "aot", "runtime_reason": "x"})
+    P.write_stamp(plan, aot)
+    stamp = P.read_stamp(plan)
+    assert stamp is not None
+    assert (stamp.summary.runtime, stamp.summary.runtime_reason) == ("aot", "x")
+
+
+def test_stamp_of_an_older_version_is_stale(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path)
+    P.write_stamp(plan, write_result(plan))
+    data = json.loads(plan.stamp_path.read_text())
+    data["stamp_version"] = 1
+    del data["summary"]["runtime"]
+    plan.stamp_path.write_text(json.dumps(data))
+    assert P.read_stamp(plan) is None
+    assert P.stale_reason(plan) == "no previous generation"

@@ -198,18 +198,35 @@ def test_tflm_option_selects_the_source(
             fingerprint=lambda *_: "x",
         )
 
-    assert scons._tflm_tree(plan(tflm="off")) is None
+    assert scons._tflm_tree(plan(tflm="off"), None) is None
     assert installed == []
     with pytest.raises(DependencyError, match="custom_tinyml_tflm = local but no"):
-        scons._tflm_tree(plan(tflm="local"))
+        scons._tflm_tree(plan(tflm="local"), None)
     assert installed == []
-    assert scons._tflm_tree(plan(tflm="download")) is fake_tree
-    assert scons._tflm_tree(plan()) is fake_tree  # auto, the default
+    assert scons._tflm_tree(plan(tflm="download"), None) is fake_tree
+    assert scons._tflm_tree(plan(), None) is fake_tree  # auto, the default
     assert installed == [tmp_path / "ws" / "tinyml" / "deps"] * 2
     offline = True
     with pytest.raises(DependencyError) as info:
-        scons._tflm_tree(plan())
+        scons._tflm_tree(plan(), None)
     message = str(info.value)
     assert "\n" not in message
     assert "no tflite-micro checkout found" in message
     assert "set TINYML_TFLM_DIR" in message and "(offline)" in message
+    count = len(installed)
+    # The compiled model needs no TFLM: none is looked for, even a named one.
+    assert scons._tflm_tree(plan(tflm="download", runtime="aot"), None) is None
+    aot_stamp = _stamp(runtime="aot")
+    assert scons._tflm_tree(plan(tflm="download"), aot_stamp) is None
+    assert scons._tflm_tree(plan(tflm_dir=str(tmp_path / "empty")), aot_stamp) is None
+    assert len(installed) == count
+    offline = False
+    assert scons._tflm_tree(plan(tflm="download"), None) is fake_tree
+    assert scons._tflm_tree(plan(tflm="download"), _stamp(runtime="tflm")) is fake_tree
+
+
+def _stamp(runtime: str):  # type: ignore[no-untyped-def]
+    from platformio_tinyml.pio.plan import GenerationSummary, Stamp
+
+    summary = GenerationSummary("m", 1, 16, 16, ("SOFTMAX",), None, runtime, "")
+    return Stamp("x", (), (), (), summary)

@@ -37,6 +37,8 @@ const tinyml::ModelDescriptor kModel = {
     kCategoryLabels,
     nullptr,
     static_cast<size_t>(kTensorArenaSize),
+    nullptr,  // aot_invoke: TFLM runs this model
+    0,
 };
 
 }  // namespace generated

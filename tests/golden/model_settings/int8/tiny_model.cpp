@@ -40,6 +40,8 @@ const tinyml::ModelDescriptor kModel = {
     kCategoryLabels,
     kInputQuantLut,
     static_cast<size_t>(kTensorArenaSize),
+    nullptr,  // aot_invoke: TFLM runs this model
+    0,
 };
 
 }  // namespace generated
