@@ -1,0 +1,1 @@
+"""Developer tools for platformio-tinyml: not part of the installed package."""

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Train a zoo model by its recipe and ship it: int8 .tflite + manifest entry.
+
+Usage (from the repository root, with the datasets of docs/datasets.md)::
+
+    python -m devtools.zoo_build mnist_lenet5 [--epochs N] [--datasets-dir DIR]
+
+It trains with the architecture's recipe (``platformio_tinyml.zoo``), converts to
+full-int8 with the recipe's calibration images, measures int8 and float accuracy on
+the whole test split with the host TFLM, and writes
+``platformio_tinyml/zoo_models/<name>.tflite`` plus its entry in ``zoo_models.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from platformio_tinyml.datasets import load_dataset
+from platformio_tinyml.fileio import file_lock, sha256_bytes, write_atomic
+from platformio_tinyml.model_info import read_model
+from platformio_tinyml.quantization import convert_model
+from platformio_tinyml.training import train_model
+from platformio_tinyml.verification import evaluate_accuracy, measure_arena
+from platformio_tinyml.zoo import get_architecture
+
+ZOO_DIR = Path(__file__).resolve().parent.parent / "platformio_tinyml" / "zoo_models"
+MANIFEST = ZOO_DIR / "zoo_models.json"
+
+
+def _log(message: str) -> None:
+    print(f"[zoo_build] {message}", file=sys.stderr, flush=True)
+
+
+def build(name: str, epochs: int | None, datasets_dir: str | None, cache: Path) -> dict:
+    """Train, convert and measure one zoo model; return its manifest entry."""
+    arch = get_architecture(name)
+    dataset = load_dataset(arch.default_dataset, datasets_dir=datasets_dir)
+    _log(f"{name}: {dataset.description}")
+    trained = train_model(name, dataset, epochs=epochs, seed=1, cache_dir=cache)
+    _log(
+        f"{name}: trained in {trained.train_seconds:.0f} s, Keras float "
+        f"{trained.float_accuracy:.4f}"
+    )
+    samples = arch.recipe.calibration_samples
+    int8 = convert_model(
+        trained.path,
+        quantization="int8",
+        dataset=dataset,
+        representative_samples=samples,
+        seed=1,
+    )
+    float32 = convert_model(trained.path, quantization="float32", dataset=None)
+    start = time.monotonic()
+    acc_int8 = evaluate_accuracy(int8, dataset)
+    acc_float = evaluate_accuracy(float32, dataset)
+    _log(
+        f"{name}: TFLM int8 {acc_int8:.4f} float {acc_float:.4f} "
+        f"({time.monotonic() - start:.0f} s)"
+    )
+    info = read_model(int8, source=name)
+    entry = {
+        "dataset": arch.default_dataset,
+        "file": f"{name}.tflite",
+        "sha256": sha256_bytes(int8),
+        "size_bytes": len(int8),
+        "accuracy_int8": round(acc_int8, 4),
+        "accuracy_float": round(acc_float, 4),
+        "test_images": int(len(dataset.y_test)),
+        "macs": info.macs,
+        "arena_bytes": measure_arena(int8),
+        "epochs": trained.epochs,
+        "train_seconds": trained.train_seconds,
+        "calibration_samples": samples,
+        "command": f"python -m devtools.zoo_build {name} --epochs {trained.epochs}",
+    }
+    write_atomic(ZOO_DIR / entry["file"], int8)
+    return entry
+
+
+def _update_manifest(name: str, entry: dict) -> None:
+    with file_lock(Path(tempfile.gettempdir()) / "tinyml-zoo-manifest.lock"):
+        manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
+        manifest[name] = entry
+        text = json.dumps(dict(sorted(manifest.items())), indent=2) + "\n"
+        write_atomic(MANIFEST, text.encode())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--datasets-dir", default=None)
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="training cache (default: a temporary directory)",
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="zoo-build-") as tmp:
+        cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)
+        entry = build(args.name, args.epochs, args.datasets_dir, cache)
+    _update_manifest(args.name, entry)
+    print(json.dumps({args.name: entry}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
