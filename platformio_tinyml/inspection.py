@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import InputRange
 from .errors import DependencyError
 from .model_info import TFLM_OPS, ModelInfo, TensorInfo, load_model_file
 
@@ -44,7 +45,11 @@ def _ops(info: ModelInfo) -> list[dict[str, Any]]:
 
 
 def inspect_model(
-    path: Path, *, dataset: Dataset | None = None, samples: int = 0
+    path: Path,
+    *,
+    dataset: Dataset | None = None,
+    samples: int = 0,
+    input_range: InputRange | None = None,
 ) -> dict[str, Any]:
     """Describe a ``.tflite`` model (``tinyml inspect``).
 
@@ -52,6 +57,8 @@ def inspect_model(
         path: the model file.
         dataset: when given, also measure TFLM top-1 accuracy on its test split.
         samples: test images for the accuracy (0: the whole test split).
+        input_range: the pixel-to-input convention; None infers it from the input
+            quantization (else 0..1).
 
     Returns:
         A JSON-ready dict: ``model``, ``model_bytes``, ``sha256``, ``description``,
@@ -59,7 +66,8 @@ def inspect_model(
         ``resolver_method``; first-appearance order), ``op_count``, ``macs``,
         ``input``/``output`` (``shape``, ``dtype``, ``scale``, ``zero_point``),
         ``unsupported_ops``, ``arena_bytes`` (None when it cannot be measured),
-        ``accuracy`` (None without a dataset) and ``notes``.
+        ``accuracy`` (None without a dataset), ``input_range`` (with how it was
+        chosen) and ``notes``.
 
     Raises:
         ModelError: the file is not a readable TFLite model.
@@ -83,13 +91,21 @@ def inspect_model(
             arena = measure_arena(data)
         except DependencyError as exc:
             notes.append(f"arena not measured: {exc}")
+    from .preprocessing import near_chance_warning, resolve_input_range
+
+    rng, how = resolve_input_range(
+        input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
     if dataset is not None:
         if info.unsupported_ops:
             notes.append("accuracy not measured: unsupported ops")
         else:
             from .verification import evaluate_accuracy
 
-            accuracy = evaluate_accuracy(data, dataset, samples)
+            accuracy = evaluate_accuracy(data, dataset, samples, rng)
+            chance = 1.0 / max(1, info.output.shape[-1] if info.output.shape else 1)
+            if accuracy <= 1.5 * chance:
+                notes.append(near_chance_warning(accuracy, rng, how))
     return {
         "model": str(path),
         "model_bytes": info.model_bytes,
@@ -105,6 +121,8 @@ def inspect_model(
         "unsupported_ops": list(info.unsupported_ops),
         "arena_bytes": arena,
         "accuracy": accuracy,
+        "input_range": str(rng),
+        "input_range_source": how,
         "accuracy_samples": samples if dataset is not None else None,
         "dataset": dataset.name if dataset is not None else None,
         "notes": notes,
@@ -135,6 +153,11 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(
             f"accuracy   {accuracy * 100:.2f} % on {result.get('dataset')} "
             f"({result.get('accuracy_samples') or 'all'} test images, TFLM)"
+        )
+    if result.get("input_range"):
+        lines.append(
+            f"input      pixels as {result['input_range']} "
+            f"({result.get('input_range_source')})"
         )
     rows = [("op", "version", "count", "MACs", "TFLM")]
     for op in result["ops"]:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 
+from ..config import InputRange
 from ..errors import CodegenError
 from ..fileio import GeneratedFile
 from ..model_info import TFLM_OPS, ModelInfo, TensorInfo
-from ..preprocessing import input_lut
+from ..preprocessing import UNIT_RANGE, input_lut, resolve_input_range
 from . import banner
 from .identifiers import assert_valid_identifier
 
@@ -102,6 +103,7 @@ def _settings_header(
     measured_arena: int,
     head: str,
     source: str,
+    input_range: InputRange,
 ) -> str:
     guard = f"TINYML_GENERATED_{stem.upper()}_MODEL_SETTINGS_H_"
     rows, cols, channels = _image_dims(info.input.shape, source)
@@ -149,11 +151,21 @@ def _settings_header(
         f"constexpr int kNumOps = {len(info.op_names)};",
         "extern const char* const kOpNames[kNumOps];",
     ]
-    if lut:
+    if lut and input_range == UNIT_RANGE:
         lines += [
             "",
             "// int8 model input for each pixel value 0..255:",
             "// clip(round(p / 255 / kInputScale) + kInputZeroPoint, -128, 127).",
+            "extern const int8_t kInputQuantLut[256];",
+        ]
+    elif lut:
+        mean, std = c_float(input_range.mean), c_float(input_range.std)
+        lines += [
+            "",
+            f"// int8 model input for each pixel value 0..255 (input range "
+            f"{input_range}):",
+            f"// clip(round((p - {mean}) / {std} / kInputScale) + kInputZeroPoint, "
+            "-128, 127).",
             "extern const int8_t kInputQuantLut[256];",
         ]
     lines += [
@@ -168,7 +180,11 @@ def _settings_header(
 
 
 def _settings_source(
-    info: ModelInfo, stem: str, labels: tuple[str, ...], head: str
+    info: ModelInfo,
+    stem: str,
+    labels: tuple[str, ...],
+    head: str,
+    input_range: InputRange,
 ) -> str:
     lines = [
         head,
@@ -192,7 +208,7 @@ def _settings_source(
                 f"int8 input of '{info.input.name}' has scale '{scale}'; "
                 "re-convert the model with full-integer quantization"
             )
-        table = input_lut(scale, info.input.zero_point or 0)
+        table = input_lut(scale, info.input.zero_point or 0, input_range)
         lines += [
             "",
             "const int8_t kInputQuantLut[256] = {",
@@ -325,6 +341,7 @@ def render_settings(
     measured_arena: int,
     source_name: str,
     image_headers: tuple[str, ...] = (),
+    input_range: InputRange | None = None,
 ) -> list[GeneratedFile]:
     """Render the settings, op-resolver and fixed headers for a model (pure).
 
@@ -336,6 +353,8 @@ def render_settings(
         measured_arena: the host-measured arena need in bytes.
         source_name: the model's name, shown in the banners.
         image_headers: image-data headers that ``tinyml_model.h`` includes.
+        input_range: the pixel-to-input convention of ``kInputQuantLut``; None
+            infers it from the input quantization (else 0..1).
 
     Returns:
         ``<stem>_model_settings.h/.cpp``, ``<stem>_model.h/.cpp`` and
@@ -362,15 +381,19 @@ def render_settings(
             f"{measured_arena} bytes; raise custom_tinyml_arena_margin"
         )
     head = banner(source_name, info.sha256)
+    rng, _how = resolve_input_range(
+        input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
     return [
         GeneratedFile.text(
             f"{stem}_model_settings.h",
             _settings_header(
-                info, stem, labels, arena_size, measured_arena, head, source_name
+                info, stem, labels, arena_size, measured_arena, head, source_name, rng
             ),
         ),
         GeneratedFile.text(
-            f"{stem}_model_settings.cpp", _settings_source(info, stem, labels, head)
+            f"{stem}_model_settings.cpp",
+            _settings_source(info, stem, labels, head, rng),
         ),
         GeneratedFile.text(f"{stem}_model.h", _model_header(info, stem, head)),
         GeneratedFile.text(f"{stem}_model.cpp", _model_source(info, stem, head)),
