@@ -119,15 +119,24 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
     from .inspection import format_table, inspect_model
 
     dataset = None
+    cfg = _config(
+        args,
+        dataset=args.dataset,
+        datasets_dir=args.datasets_dir,
+        input_range=args.input_range,
+    )
     if args.dataset:
-        from .datasets import load_dataset
-
-        cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir)
         dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
-    result = inspect_model(Path(args.model), dataset=dataset, samples=args.samples)
+    result = inspect_model(
+        Path(args.model),
+        dataset=dataset,
+        samples=args.samples,
+        input_range=cfg.input_range,
+    )
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
@@ -347,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="test images for accuracy (default 0: the whole test split)",
     )
+    p.add_argument(
+        "--input-range",
+        help="pixel convention: auto (default), 0..1, 0..255, -1..1, mean=M,std=S",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_inspect)
 
@@ -410,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--core-dir", help="PlatformIO core dir (default: PlatformIO's)")
     p.add_argument("--force", action="store_true", help="reinstall tool-scons")
     p.set_defaults(handler=_cmd_pio_offline)
+
+    from .zoo_catalog import add_zoo_parser
+
+    add_zoo_parser(sub)
 
     p = sub.add_parser("framebuffer", help="convert an emulated LCD dump to PNG")
     p.add_argument("dump", help="framebuffer file written by the emulated firmware")
