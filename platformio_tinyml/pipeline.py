@@ -545,6 +545,12 @@ def generate(
     log(f"input range: pixels as {input_range} ({input_range_source})")
     report = _verify_cached(model, info, cfg, data, cache_dir, log)
     warnings: list[str] = []
+    if info.input.dtype != "int8" and str(input_range) != "0..1":
+        warnings.append(
+            f"input range '{input_range}' applies on the host only: the device "
+            "runtime feeds float models pixel / 255; use an int8 model"
+        )
+        log("warning: " + warnings[-1])
     classes = info.output.shape[-1] if info.output.shape else 1
     if report.accuracy is not None and report.accuracy <= 1.5 / max(classes, 1):
         warnings.append(

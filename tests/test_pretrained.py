@@ -224,3 +224,39 @@ def test_first_generate_of_a_shipped_zoo_model_trains_nothing(
             cfg.replace(epochs=1), tmp_path / "out2", cache_dir=cache, log=print
         )
     assert calls == ["fit"]
+
+
+@pytest.mark.tflm
+def test_generate_mlperf_resnet8_states_the_range_and_warns_when_forced(
+    mlperf_mirror: Path, tmp_path: Path, shared_datasets_dir: Path | None
+) -> None:
+    _tflm()
+    from platformio_tinyml import pipeline
+
+    _dataset("cifar10", shared_datasets_dir)
+    cfg = TinyMLConfig(
+        model="mlperf_resnet8",
+        dataset="cifar10",
+        datasets_dir=shared_datasets_dir,
+        images=2,
+        verify_samples=150,
+    )
+    result = pipeline.generate(cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert result.model_source == "zoo:mlperf_resnet8" and result.warnings == ()
+    assert "pixels as 0..255 (inferred from the input quantization)" in (
+        result.summary()
+    )
+    assert result.accuracy is not None and result.accuracy >= 0.6
+    settings = (tmp_path / "out" / "mlperf_resnet8_model_settings.cpp").read_text()
+    lut = settings.split("kInputQuantLut[256] = {")[1].split("}")[0]
+    assert [int(v) for v in lut.replace(",", " ").split()] == [
+        p - 128 for p in range(256)
+    ]
+    forced = pipeline.generate(
+        cfg.replace(input_range=INPUT_RANGES["0..1"]),
+        tmp_path / "forced",
+        cache_dir=tmp_path / "cache",
+    )
+    assert forced.accuracy is not None and forced.accuracy <= 0.2
+    assert len(forced.warnings) == 1 and "near chance" in forced.warnings[0]
+    assert "warning   accuracy" in forced.summary()
