@@ -7,7 +7,9 @@ Usage (from the repository root, with the datasets of docs/datasets.md)::
 
 It trains with the architecture's recipe (``platformio_tinyml.zoo``), converts to
 full-int8 with the recipe's calibration images, measures int8 and float accuracy on
-the whole test split with the host TFLM, and writes
+the whole test split with the host TFLM (float optionally with TFLite's reference
+kernels, ``--float-with tflite``: TFLM's float kernels are slow for CIFAR-10 models),
+and writes
 ``platformio_tinyml/zoo_models/<name>.tflite`` plus its entry in ``zoo_models.json``.
 """
 
@@ -20,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from platformio_tinyml.datasets import load_dataset
+from platformio_tinyml.datasets import Dataset, load_dataset
 from platformio_tinyml.fileio import file_lock, sha256_bytes, write_atomic
 from platformio_tinyml.model_info import read_model
 from platformio_tinyml.quantization import convert_model
@@ -36,7 +38,37 @@ def _log(message: str) -> None:
     print(f"[zoo_build] {message}", file=sys.stderr, flush=True)
 
 
-def build(name: str, epochs: int | None, datasets_dir: str | None, cache: Path) -> dict:
+def _tflite_accuracy(model: bytes, dataset: Dataset) -> float:
+    """Float accuracy with TFLite's builtin kernels (no delegates), image by image."""
+    import numpy as np
+
+    from platformio_tinyml import _deps
+    from platformio_tinyml.preprocessing import to_model_input
+
+    tf = _deps.tensorflow()
+    resolver = tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = tf.lite.Interpreter(
+        model_content=model, experimental_op_resolver_type=resolver
+    )
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]["index"]
+    out = interpreter.get_output_details()[0]["index"]
+    x = to_model_input(dataset.x_test, "float32")
+    correct = 0
+    for i in range(len(x)):
+        interpreter.set_tensor(inp, x[i : i + 1])
+        interpreter.invoke()
+        correct += int(np.argmax(interpreter.get_tensor(out)) == dataset.y_test[i])
+    return correct / len(x)
+
+
+def build(
+    name: str,
+    epochs: int | None,
+    datasets_dir: str | None,
+    cache: Path,
+    float_with: str = "tflm",
+) -> dict:
     """Train, convert and measure one zoo model; return its manifest entry."""
     arch = get_architecture(name)
     dataset = load_dataset(arch.default_dataset, datasets_dir=datasets_dir)
@@ -57,7 +89,10 @@ def build(name: str, epochs: int | None, datasets_dir: str | None, cache: Path) 
     float32 = convert_model(trained.path, quantization="float32", dataset=None)
     start = time.monotonic()
     acc_int8 = evaluate_accuracy(int8, dataset)
-    acc_float = evaluate_accuracy(float32, dataset)
+    if float_with == "tflite":
+        acc_float = _tflite_accuracy(float32, dataset)
+    else:
+        acc_float = evaluate_accuracy(float32, dataset)
     _log(
         f"{name}: TFLM int8 {acc_int8:.4f} float {acc_float:.4f} "
         f"({time.monotonic() - start:.0f} s)"
@@ -76,8 +111,11 @@ def build(name: str, epochs: int | None, datasets_dir: str | None, cache: Path) 
         "epochs": trained.epochs,
         "train_seconds": trained.train_seconds,
         "calibration_samples": samples,
-        "command": f"python -m devtools.zoo_build {name} --epochs {trained.epochs}",
+        "command": f"python -m devtools.zoo_build {name} --epochs {trained.epochs}"
+        + (" --float-with tflite" if float_with == "tflite" else ""),
     }
+    if float_with == "tflite":
+        entry["float_measured_with"] = "tflite builtin kernels"
     write_atomic(ZOO_DIR / entry["file"], int8)
     return entry
 
@@ -96,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--datasets-dir", default=None)
     parser.add_argument(
+        "--float-with",
+        choices=("tflm", "tflite"),
+        default="tflm",
+        help="interpreter for the float accuracy (default: the host TFLM)",
+    )
+    parser.add_argument(
         "--cache-dir",
         default=None,
         help="training cache (default: a temporary directory)",
@@ -103,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="zoo-build-") as tmp:
         cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)
-        entry = build(args.name, args.epochs, args.datasets_dir, cache)
+        entry = build(args.name, args.epochs, args.datasets_dir, cache, args.float_with)
     _update_manifest(args.name, entry)
     print(json.dumps({args.name: entry}, indent=2))
     return 0
