@@ -536,6 +536,7 @@ def generate(
             f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
         )
     from .preprocessing import near_chance_warning, resolve_input_range
+    from .pretrained import find_pretrained
 
     input_range, input_range_source = resolve_input_range(
         cfg.input_range, info.input.dtype, info.input.scale, info.input.zero_point
@@ -549,6 +550,21 @@ def generate(
         warnings.append(
             f"input range '{input_range}' applies on the host only: the device "
             "runtime feeds float models pixel / 255; use an int8 model"
+        )
+        log("warning: " + warnings[-1])
+    pretrained = find_pretrained(cfg.model) if model.source.startswith("zoo:") else None
+    loaded = data.loaded
+    if (
+        pretrained is not None
+        and loaded is not None
+        and loaded.description.startswith("embedded MNIST subset")
+    ):
+        # The subset is 5,000 MNIST *training* images: the shipped weights saw them.
+        warnings.append(
+            f"the embedded MNIST subset is part of MNIST's training split, so the "
+            f"accuracy above is optimistic; '{cfg.model}' scores "
+            f"{pretrained.accuracy_int8 * 100:.2f}% int8 on the full test split "
+            "(set TINYML_DATASETS_DIR to a folder with mnist.npz to measure it)"
         )
         log("warning: " + warnings[-1])
     classes = info.output.shape[-1] if info.output.shape else 1
