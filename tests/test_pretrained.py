@@ -260,3 +260,24 @@ def test_generate_mlperf_resnet8_states_the_range_and_warns_when_forced(
     assert forced.accuracy is not None and forced.accuracy <= 0.2
     assert len(forced.warnings) == 1 and "near chance" in forced.warnings[0]
     assert "warning   accuracy" in forced.summary()
+
+
+@pytest.mark.tflm
+def test_the_embedded_subset_warns_that_it_overstates_a_shipped_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tflm()
+    from platformio_tinyml import pipeline
+    from platformio_tinyml.dataset_sources import resolve_source
+
+    monkeypatch.delenv("TINYML_DATASETS_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    if resolve_source("mnist", tmp_path).kind != "embedded":
+        pytest.skip("the embedded MNIST subset is not installed")
+    cfg = TinyMLConfig(
+        model="mnist_dense", datasets_dir=tmp_path, images=0, verify_samples=100
+    )
+    result = pipeline.generate(cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
+    model = pretrained_models()["mnist_dense"]
+    assert len(result.warnings) == 1
+    assert f"scores {model.accuracy_int8 * 100:.2f}% int8" in result.warnings[0]
