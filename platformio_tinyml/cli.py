@@ -119,6 +119,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
     from .errors import ConfigError
     from .inspection import format_table, inspect_model
 
@@ -128,12 +129,20 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             "or a positive count"
         )
     dataset = None
+    cfg = _config(
+        args,
+        dataset=args.dataset,
+        datasets_dir=args.datasets_dir,
+        input_range=args.input_range,
+    )
     if args.dataset:
-        from .datasets import load_dataset
-
-        cfg = _config(args, dataset=args.dataset, datasets_dir=args.datasets_dir)
         dataset = load_dataset(cfg.dataset, datasets_dir=cfg.datasets_dir)
-    result = inspect_model(Path(args.model), dataset=dataset, samples=args.samples)
+    result = inspect_model(
+        Path(args.model),
+        dataset=dataset,
+        samples=args.samples,
+        input_range=cfg.input_range,
+    )
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
@@ -347,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="test images for accuracy (default 0: the whole test split)",
     )
+    p.add_argument(
+        "--input-range",
+        help="pixel convention: auto (default), 0..1, 0..255, -1..1, mean=M,std=S",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_inspect)
 
@@ -412,6 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
     p.set_defaults(handler=_cmd_report)
+
+    from .zoo_catalog import add_zoo_parser
+
+    add_zoo_parser(sub)
 
     return parser
 

@@ -59,6 +59,29 @@ class ArenaMargin:
 
 
 @dataclass(frozen=True)
+class InputRange:
+    """How pixels 0..255 become the model's float input: ``(pixel - mean) / std``."""
+
+    mean: float
+    std: float
+
+    def __str__(self) -> str:
+        for name, preset in INPUT_RANGES.items():
+            if preset == self:
+                return name
+        return f"mean={self.mean:g},std={self.std:g}"
+
+
+# The conventions of models made elsewhere: Keras/TF tutorials (0..1), MLPerf Tiny and
+# raw-pixel models (0..255), MobileNet-style (-1..1).
+INPUT_RANGES: dict[str, InputRange] = {
+    "0..1": InputRange(0.0, 255.0),
+    "0..255": InputRange(0.0, 1.0),
+    "-1..1": InputRange(127.5, 127.5),
+}
+
+
+@dataclass(frozen=True)
 class Option:
     """One option: its parser, default and help text."""
 
@@ -184,6 +207,28 @@ def _parse_labels(raw: str, label: str) -> tuple[str, ...] | None:
     return names
 
 
+def _parse_input_range(raw: str, label: str) -> InputRange | None:
+    text = raw.strip().lower().replace(" ", "")
+    if text in ("", "auto"):
+        return None
+    if text in INPUT_RANGES:
+        return INPUT_RANGES[text]
+    fields = dict(part.partition("=")[::2] for part in text.split(","))
+    try:
+        if set(fields) != {"mean", "std"}:
+            raise ValueError
+        mean, std = float(fields["mean"]), float(fields["std"])
+    except ValueError:
+        raise ConfigError(
+            f"{label} '{raw}' is not auto, {', '.join(INPUT_RANGES)} or "
+            "mean=M,std=S in pixel units (example: mean=127.5,std=127.5; one mean "
+            "and std for all channels)"
+        ) from None
+    if not std > 0:
+        raise ConfigError(f"{label} '{raw}' has std '{std:g}'; std must be positive")
+    return InputRange(mean, std)
+
+
 def _parse_path(raw: str, label: str) -> Path | None:
     text = raw.strip()
     return Path(text).expanduser() if text else None
@@ -236,6 +281,13 @@ OPTIONS: tuple[Option, ...] = (
         _parse_int(1, 100_000),
         300,
         "training images used to calibrate int8 quantization",
+    ),
+    Option(
+        "input_range",
+        _parse_input_range,
+        None,
+        "model input for pixels 0..255: auto (inferred from the int8 input "
+        "quantization, else 0..1), 0..1, 0..255, -1..1, or mean=M,std=S",
     ),
     Option("images", _parse_int(0, 100_000), 10, "number of test images to pack"),
     Option(
@@ -341,6 +393,7 @@ class TinyMLConfig:
     seed: int = 1
     quantization: str = "int8"
     representative_samples: int = 300
+    input_range: InputRange | None = None
     images: int = 10
     image_format: str = "int8"
     image_threshold: int = 128
@@ -364,7 +417,7 @@ class TinyMLConfig:
         out: dict[str, Any] = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if isinstance(value, (Path, ArenaMargin)):
+            if isinstance(value, (Path, ArenaMargin, InputRange)):
                 value = str(value)
             elif isinstance(value, tuple):
                 value = list(value)

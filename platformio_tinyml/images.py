@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import preprocessing
-from .config import IMAGE_FORMATS
+from .config import IMAGE_FORMATS, InputRange
 from .errors import ConfigError, ImageError
 
 if TYPE_CHECKING:
@@ -592,6 +592,7 @@ def pack_test_set(
     model: bytes | None = None,
     model_info: Any = None,
     class_names: Sequence[str] | None = None,
+    input_range: InputRange | None = None,
 ) -> PackedImages:
     """Select, pack and (with a model) run test images through the host TFLM kernels.
 
@@ -612,6 +613,8 @@ def pack_test_set(
         model_info: optional ``model_info.ModelInfo`` of ``model`` (read from the
             bytes when omitted).
         class_names: overrides the dataset's class names.
+        input_range: the model's pixel-to-input convention; None infers it from the
+            model's input quantization (else 0..1).
 
     Returns:
         The packed set.
@@ -628,8 +631,12 @@ def pack_test_set(
 
     io: _TensorIO | None = None
     lut: npt.NDArray[np.int8] | None = None
+    rng = preprocessing.UNIT_RANGE
     if model is not None:
         io = _tensor_io(model, model_info)
+        rng, _how = preprocessing.resolve_input_range(
+            input_range, io.input_dtype, io.input_scale, io.input_zero_point
+        )
         shape = io.input_shape
         if len(shape) != 4 or shape[3] not in (1, 3) or shape[1:3] != (height, width):
             raise ImageError(
@@ -644,7 +651,7 @@ def pack_test_set(
                     f"image format 'int8' needs an int8 model input, but the model "
                     f"input is '{io.input_dtype}'; use image format uint8"
                 )
-            lut = preprocessing.input_lut(io.input_scale, io.input_zero_point)
+            lut = preprocessing.input_lut(io.input_scale, io.input_zero_point, rng)
     if fmt == "rgb565":
         x = to_channels(x, 3)
     elif fmt == "1bpp":
@@ -665,7 +672,7 @@ def pack_test_set(
         else:
             pixels = to_channels(decoded, io.input_shape[3])
             model_inputs = preprocessing.to_model_input(
-                pixels, io.input_dtype, io.input_scale, io.input_zero_point
+                pixels, io.input_dtype, io.input_scale, io.input_zero_point, rng
             )
         from .verification import run_tflm
 

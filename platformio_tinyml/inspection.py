@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import InputRange
 from .errors import DependencyError
 from .model_info import (
     ModelInfo,
@@ -58,7 +59,11 @@ def _evaluated(dataset: Dataset | None, samples: int) -> int:
 
 
 def inspect_model(
-    path: Path, *, dataset: Dataset | None = None, samples: int = 0
+    path: Path,
+    *,
+    dataset: Dataset | None = None,
+    samples: int = 0,
+    input_range: InputRange | None = None,
 ) -> dict[str, Any]:
     """Describe a ``.tflite`` model (``tinyml inspect``).
 
@@ -66,6 +71,8 @@ def inspect_model(
         path: the model file.
         dataset: when given, also measure TFLM top-1 accuracy on its test split.
         samples: test images for the accuracy (0: the whole test split).
+        input_range: the pixel-to-input convention; None infers it from the input
+            quantization (else 0..1).
 
     Returns:
         A JSON-ready dict: ``model``, ``model_bytes``, ``sha256``, ``description``,
@@ -73,7 +80,8 @@ def inspect_model(
         ``resolver_method``; first-appearance order), ``op_count``, ``macs``,
         ``input``/``output`` (``shape``, ``dtype``, ``scale``, ``zero_point``),
         ``unsupported_ops``, ``arena_bytes`` (None when it cannot be measured),
-        ``accuracy`` (None without a dataset) and ``notes``.
+        ``accuracy`` (None without a dataset), ``input_range`` (with how it was
+        chosen) and ``notes``.
 
     Raises:
         ModelError: the file is not a readable TFLite model.
@@ -98,13 +106,21 @@ def inspect_model(
             arena = measure_arena(data)
         except DependencyError as exc:
             notes.append(f"arena not measured: {exc}")
+    from .preprocessing import near_chance_warning, resolve_input_range
+
+    rng, how = resolve_input_range(
+        input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
     if dataset is not None:
         if info.unsupported_ops:
             notes.append("accuracy not measured: unsupported ops")
         else:
             from .verification import evaluate_accuracy
 
-            accuracy = evaluate_accuracy(data, dataset, samples)
+            accuracy = evaluate_accuracy(data, dataset, samples, rng)
+            chance = 1.0 / max(1, info.output.shape[-1] if info.output.shape else 1)
+            if accuracy <= 1.5 * chance:
+                notes.append(near_chance_warning(accuracy, rng, how))
     return {
         "model": str(path),
         "model_bytes": info.model_bytes,
@@ -120,6 +136,8 @@ def inspect_model(
         "unsupported_ops": list(info.unsupported_ops),
         "arena_bytes": arena,
         "accuracy": accuracy,
+        "input_range": str(rng),
+        "input_range_source": how,
         "accuracy_samples": (
             _evaluated(dataset, samples) if accuracy is not None else None
         ),
@@ -157,6 +175,11 @@ def format_table(result: dict[str, Any]) -> str:
         )
         lines.append(f"test split {result.get('test_split')}")
         lines.append(f"data       {result.get('dataset_source')}")
+    if result.get("input_range"):
+        lines.append(
+            f"input      pixels as {result['input_range']} "
+            f"({result.get('input_range_source')})"
+        )
     rows = [("op", "version", "count", "MACs", "TFLM")]
     for op in result["ops"]:
         rows.append(

@@ -84,6 +84,9 @@ class GenerationResult:
     test_split: str | None = None  # how the accuracy's test images were chosen
     runtime: str = "tflm"  # what runs the model on the device: "aot" or "tflm"
     runtime_reason: str = ""
+    input_range: str = "0..1"
+    input_range_source: str = "default"
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings)."""
@@ -109,6 +112,7 @@ class GenerationResult:
             f"ops       {', '.join(self.ops)}",
             f"runtime   {self.runtime} ({self.runtime_reason})",
             f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
+            f"input     pixels as {self.input_range} ({self.input_range_source})",
         ]
         if self.accuracy is not None and self.test_split:
             lines.append(f"test set  {self.test_split}")
@@ -122,6 +126,7 @@ class GenerationResult:
                 f"images    {self.images} × {self.image_format} from {self.dataset}"
             )
         lines.append(f"sources   {self.out_dir} ({len(self.files)} files)")
+        lines += [f"warning   {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -172,9 +177,10 @@ def model_stem(cfg: TinyMLConfig) -> str:
 
 
 def _zoo_names() -> tuple[str, ...]:
+    from .pretrained import pretrained_models
     from .zoo import ARCHITECTURES
 
-    return tuple(ARCHITECTURES)
+    return tuple(dict.fromkeys([*ARCHITECTURES, *pretrained_models()]))
 
 
 def input_fingerprint(cfg: TinyMLConfig, project_dir: Path) -> str:
@@ -188,6 +194,11 @@ def input_fingerprint(cfg: TinyMLConfig, project_dir: Path) -> str:
 
     cfg = resolve_paths(cfg, project_dir)
     parts = [__version__, cfg.fingerprint()]
+    from .pretrained import find_pretrained
+
+    pretrained = find_pretrained(cfg.model)
+    if pretrained is not None:
+        parts.append(pretrained.sha256)
     if model_source_kind(cfg.model) == "path":
         path = Path(cfg.model)
         if path.is_file():
@@ -248,6 +259,8 @@ def _convert_cached(
     from .quantization import convert_model
 
     key_parts = [__version__, source_id, cfg.quantization]
+    if cfg.input_range is not None:
+        key_parts.append(str(cfg.input_range))
     if cfg.quantization == "int8":
         # The calibration data's identity, not its name: a new mnist.npz recalibrates.
         key_parts += [
@@ -269,9 +282,18 @@ def _convert_cached(
             dataset=dataset,
             representative_samples=cfg.representative_samples,
             seed=cfg.seed,
+            input_range=cfg.input_range,
         )
         write_atomic(target, tflite)
     return tflite, target
+
+
+def _uses_pretrained(cfg: TinyMLConfig, dataset: str) -> bool:
+    """A zoo name builds from its pretrained model unless the options ask to retrain.
+
+    Explicit epochs, float32 quantization or another dataset retrain.
+    """
+    return cfg.epochs is None and cfg.quantization == "int8" and cfg.dataset == dataset
 
 
 def resolve_model(
@@ -279,10 +301,21 @@ def resolve_model(
 ) -> ModelStage:
     """Train, fetch or read the model and return it as .tflite bytes."""
     from .model_info import read_model, read_model_bytes
+    from .pretrained import find_pretrained, pretrained_path
+    from .zoo import ARCHITECTURES
 
-    if cfg.model in _zoo_names():
+    pretrained = find_pretrained(cfg.model)
+    if pretrained is not None and (
+        cfg.model not in ARCHITECTURES or _uses_pretrained(cfg, pretrained.dataset)
+    ):
+        path = pretrained_path(pretrained, cache_dir)
+        tflite = path.read_bytes()
+        read_model(tflite, source=str(path))
+        where = "shipped" if pretrained.shipped else "pinned upstream"
+        log(f"model {cfg.model}: {where} int8 model, no training")
+        return ModelStage(tflite, path, f"zoo:{cfg.model}", pretrained.accuracy_float)
+    if cfg.model in ARCHITECTURES:
         from .training import train_model
-        from .zoo import ARCHITECTURES
 
         arch = ARCHITECTURES[cfg.model]
         data.image_size = (arch.input_shape[0], arch.input_shape[1])
@@ -344,7 +377,15 @@ def _verify_cached(
         log(f"no dataset for the accuracy check ({exc}); measuring the arena only")
     fp = dataset.fingerprint if dataset is not None else "none"
     key = hashlib.sha256(
-        "\n".join([__version__, info.sha256, fp, str(cfg.verify_samples)]).encode()
+        "\n".join(
+            [
+                __version__,
+                info.sha256,
+                fp,
+                str(cfg.verify_samples),
+                str(cfg.input_range),
+            ]
+        ).encode()
     ).hexdigest()[:32]
     target = cache_dir / "verify" / f"{key}.json"
     if target.is_file():
@@ -353,7 +394,9 @@ def _verify_cached(
         except (ValueError, TypeError):
             pass  # a stale or foreign entry: verify again
     log("verifying with the TFLM interpreter (host)")
-    report = verify_model(model.tflite, dataset, samples=cfg.verify_samples)
+    report = verify_model(
+        model.tflite, dataset, samples=cfg.verify_samples, input_range=cfg.input_range
+    )
     write_atomic(target, json.dumps(report.__dict__, default=list).encode())
     return report
 
@@ -478,6 +521,7 @@ def render_all(
             model=model.tflite,
             model_info=info,
             class_names=labels,
+            input_range=cfg.input_range,
         )
         image_files = render_image_set(packed, source_name=f"dataset {cfg.dataset}")
         files += image_files
@@ -507,6 +551,7 @@ def render_all(
         source_name=source_name,
         image_headers=image_headers,
         runtime="aot" if aot else "tflm",
+        input_range=cfg.input_range,
     )
     return files, arena, labels, images
 
@@ -559,7 +604,44 @@ def generate(
             f"custom_tinyml_image_format 'int8' needs an int8 model, but the "
             f"model input is {info.input.dtype}; use uint8 (or quantization int8)"
         )
+    from .preprocessing import near_chance_warning, resolve_input_range
+    from .pretrained import find_pretrained
+
+    input_range, input_range_source = resolve_input_range(
+        cfg.input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
+    # From here on every stage prepares pixels with this one, explicit range.
+    cfg = cfg.replace(input_range=input_range)
+    log(f"input range: pixels as {input_range} ({input_range_source})")
     report = _verify_cached(model, info, cfg, data, cache_dir, log)
+    warnings: list[str] = []
+    if info.input.dtype != "int8" and str(input_range) != "0..1":
+        warnings.append(
+            f"input range '{input_range}' applies on the host only: the device "
+            "runtime feeds float models pixel / 255; use an int8 model"
+        )
+        log("warning: " + warnings[-1])
+    pretrained = find_pretrained(cfg.model) if model.source.startswith("zoo:") else None
+    loaded = data.loaded
+    if (
+        pretrained is not None
+        and loaded is not None
+        and loaded.description.startswith("embedded MNIST subset")
+    ):
+        # The subset is 5,000 MNIST *training* images: the shipped weights saw them.
+        warnings.append(
+            f"the embedded MNIST subset is part of MNIST's training split, so the "
+            f"accuracy above is optimistic; '{cfg.model}' scores "
+            f"{pretrained.accuracy_int8 * 100:.2f}% int8 on the full test split "
+            "(set TINYML_DATASETS_DIR to a folder with mnist.npz to measure it)"
+        )
+        log("warning: " + warnings[-1])
+    classes = info.output.shape[-1] if info.output.shape else 1
+    if report.accuracy is not None and report.accuracy <= 1.5 / max(classes, 1):
+        warnings.append(
+            near_chance_warning(report.accuracy, input_range, input_range_source)
+        )
+        log("warning: " + warnings[-1])
     runtime, compiled_model = choose_model_runtime(cfg, model, info, stem)
     log(f"runtime {runtime.runtime} ({runtime.reason})")
     files, arena, labels, images = render_all(
@@ -602,6 +684,9 @@ def generate(
         test_split=dataset.split if dataset is not None else None,
         runtime=runtime.runtime,
         runtime_reason=runtime.reason,
+        input_range=str(input_range),
+        input_range_source=input_range_source,
+        warnings=tuple(warnings),
     )
 
 
@@ -663,6 +748,7 @@ def write_image_set(
         name=name,
         model=model_bytes,
         class_names=cfg.labels,
+        input_range=cfg.input_range,
     )
     source = Path(model).name if model is not None else f"{dataset.name} test split"
     files = render_image_set(packed, source_name=source)

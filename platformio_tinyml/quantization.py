@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from . import _deps
+from .config import InputRange
 from .datasets import Dataset
 from .errors import DatasetError, ModelError, ModelSourceError, QuantizationError
 from .model_info import read_model
 from .model_sources import KERAS_SUFFIXES, is_saved_model_dir
-from .preprocessing import to_model_input
+from .preprocessing import UNIT_RANGE, to_model_input
 
 QUANTIZATIONS: tuple[str, ...] = ("int8", "float32")
 
@@ -36,6 +37,7 @@ def convert_model(
     dataset: Dataset | None,
     representative_samples: int = 300,
     seed: int = 1,
+    input_range: InputRange | None = None,
 ) -> bytes:
     """Convert a model file to ``.tflite`` bytes.
 
@@ -47,6 +49,8 @@ def convert_model(
             shape must match the model input.
         representative_samples: number of training images used for calibration.
         seed: picks the calibration images.
+        input_range: how calibration pixels become model input (default 0..1, the
+            zoo convention).
 
     Returns:
         The ``.tflite`` flatbuffer.
@@ -97,7 +101,7 @@ def convert_model(
         assert dataset is not None
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = _representative(
-            dataset, representative_samples, seed
+            dataset, representative_samples, seed, input_range or UNIT_RANGE
         )
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
@@ -126,12 +130,14 @@ def _check_shape(model_shape: tuple[int, ...], dataset: Dataset, where: str) -> 
 
 
 def _representative(
-    dataset: Dataset, samples: int, seed: int
+    dataset: Dataset, samples: int, seed: int, input_range: InputRange
 ) -> Callable[[], Iterator[list[np.ndarray]]]:
     rng = np.random.default_rng(seed)
     count = min(samples, len(dataset.x_train))
     indices = np.sort(rng.choice(len(dataset.x_train), size=count, replace=False))
-    images = to_model_input(dataset.x_train[indices], "float32")
+    images = to_model_input(
+        dataset.x_train[indices], "float32", input_range=input_range
+    )
 
     def generate() -> Iterator[list[np.ndarray]]:
         for i in range(count):

@@ -58,7 +58,7 @@ def collect_report_data(
     from .images import select_test_images
     from .model_info import read_model
     from .pipeline import generate, resolve_paths
-    from .preprocessing import to_model_input
+    from .preprocessing import resolve_input_range, to_model_input
     from .verification import run_tflm
 
     cfg = resolve_paths(cfg, base_dir or Path.cwd())
@@ -77,9 +77,17 @@ def collect_report_data(
     sample = sample_test_split(dataset, cfg.verify_samples)
     x_eval, y_eval = sample.x_test, sample.y_test
 
+    input_range, _how = resolve_input_range(
+        cfg.input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
+
     def predict(x: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
         inputs = to_model_input(
-            x, info.input.dtype, info.input.scale or 0.0, info.input.zero_point or 0
+            x,
+            info.input.dtype,
+            info.input.scale or 0.0,
+            info.input.zero_point or 0,
+            input_range,
         )
         out = run_tflm(tflite, inputs)
         return np.asarray(np.argmax(out.reshape(len(x), -1), axis=1), dtype=np.int64)

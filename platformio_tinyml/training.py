@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Seeded, deterministic, cached training of zoo architectures.
+"""Seeded, deterministic, cached training of zoo architectures by their recipes.
 
+Each zoo architecture carries a :class:`~platformio_tinyml.zoo.Recipe`: augmentation
+(random shifts for MNIST; random crop with padding plus horizontal flip for CIFAR-10),
+AdamW with decoupled weight decay, and a warm-up + cosine learning-rate schedule.
 A trained model is stored once under ``<cache_dir>/models/`` as a batch-1 ``.keras``
 file plus a small JSON record, keyed by architecture, dataset fingerprint, epochs,
 seed and package version. An inter-process lock makes concurrent builds wait for
@@ -13,18 +16,20 @@ import hashlib
 import json
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import __version__, _deps
 from .datasets import Dataset
 from .errors import DatasetError, TinyMLError
 from .fileio import file_lock, write_atomic
 from .preprocessing import to_model_input
-from .zoo import build_model, get_architecture
+from .zoo import Recipe, build_model, get_architecture
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class TrainedModel:
         seed: the random seed.
         float_accuracy: Keras top-1 accuracy on the dataset's test split.
         cache_key: the hash naming the cache entry.
+        train_seconds: wall-clock time of the training run that made the entry.
     """
 
     architecture: str
@@ -48,18 +54,23 @@ class TrainedModel:
     seed: int
     float_accuracy: float
     cache_key: str
+    train_seconds: float = 0.0
 
 
 def training_cache_key(
     architecture: str, dataset_fingerprint: str, epochs: int, seed: int
 ) -> str:
     """The cache key of a training run (also usable by build planning)."""
+    recipe = asdict(get_architecture(architecture).recipe)
+    recipe.pop("epochs")
+    recipe.pop("calibration_samples")
     text = json.dumps(
         {
             "architecture": architecture,
             "dataset": dataset_fingerprint,
             "epochs": epochs,
             "seed": seed,
+            "recipe": recipe,
             "version": __version__,
         },
         sort_keys=True,
@@ -153,7 +164,7 @@ def train_model(
     models_dir = Path(cache_dir) / "models"
     model_path = models_dir / f"{architecture}-{key[:16]}.keras"
 
-    def result(accuracy: float) -> TrainedModel:
+    def result(accuracy: float, seconds: float) -> TrainedModel:
         return TrainedModel(
             architecture=architecture,
             path=model_path,
@@ -162,17 +173,27 @@ def train_model(
             seed=seed,
             float_accuracy=accuracy,
             cache_key=key,
+            train_seconds=seconds,
         )
 
-    cached = _read_cached(model_path)
-    if cached is not None and cached.get("cache_key") == key:
-        return result(float(cached["float_accuracy"]))
+    def from_cache() -> TrainedModel | None:
+        cached = _read_cached(model_path)
+        if cached is None or cached.get("cache_key") != key:
+            return None
+        return result(
+            float(cached["float_accuracy"]), float(cached.get("train_seconds", 0.0))
+        )
+
+    hit = from_cache()
+    if hit is not None:
+        return hit
     with file_lock(models_dir / f"{architecture}-{key[:16]}.lock"):
-        cached = _read_cached(model_path)  # another process may have finished it
-        if cached is not None and cached.get("cache_key") == key:
-            return result(float(cached["float_accuracy"]))
+        hit = from_cache()  # another process may have finished it
+        if hit is not None:
+            return hit
+        start = time.monotonic()
         accuracy, data = _fit(architecture, dataset, n_epochs, seed, progress)
-        trained = result(accuracy)
+        trained = result(accuracy, round(time.monotonic() - start, 1))
         write_atomic(model_path, data)
         record = {
             k: str(v) if isinstance(v, Path) else v for k, v in asdict(trained).items()
@@ -185,35 +206,111 @@ def train_model(
     return trained
 
 
+def augment_batch(
+    images: npt.NDArray[np.uint8], augmentation: str, rng: np.random.Generator
+) -> npt.NDArray[np.uint8]:
+    """Randomly augment a batch of uint8 images ``(N, H, W, C)``.
+
+    Args:
+        images: the batch (not modified).
+        augmentation: ``none``, ``shift:<px>`` (translate by -px..px pixels in each
+            direction, zero fill) or ``crop_flip:<px>`` (the same translation, then a
+            horizontal flip of half the images).
+        rng: the random generator (seeded by the caller).
+
+    Returns:
+        A new array of the same shape and dtype.
+
+    Raises:
+        ValueError: unknown augmentation.
+    """
+    kind, _, amount = augmentation.partition(":")
+    if kind == "none":
+        return np.array(images)
+    if kind not in ("shift", "crop_flip") or not amount.isdigit():
+        raise ValueError(f"unknown augmentation {augmentation!r}")
+    pad = int(amount)
+    n, h, w, _ = images.shape
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    dy: npt.NDArray[np.int64] = np.asarray(rng.integers(0, 2 * pad + 1, size=n))
+    dx: npt.NDArray[np.int64] = np.asarray(rng.integers(0, 2 * pad + 1, size=n))
+    rows = dy[:, None] + np.arange(h)[None, :]
+    cols = dx[:, None] + np.arange(w)[None, :]
+    if kind == "crop_flip":
+        flip: npt.NDArray[np.bool_] = np.asarray(rng.random(n) < 0.5)
+        cols = np.where(flip[:, None], cols[:, ::-1], cols)
+    out: npt.NDArray[np.uint8] = padded[
+        np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]
+    ]
+    return out
+
+
+def _learning_rate(
+    keras: Any, recipe: Recipe, steps_per_epoch: int, epochs: int
+) -> Any:
+    """Linear warm-up to the peak, then cosine decay to zero, counted in steps."""
+    total = max(1, steps_per_epoch * epochs)
+    warmup = min(total - 1, int(round(recipe.warmup_epochs * steps_per_epoch)))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe.learning_rate / 10,
+        decay_steps=total - warmup,
+        alpha=0.0,
+        warmup_target=recipe.learning_rate,
+        warmup_steps=warmup,
+    )
+
+
 def _fit(
     architecture: str, dataset: Dataset, epochs: int, seed: int, progress: bool
 ) -> tuple[float, bytes]:
-    """Train and return (test accuracy, bytes of the batch-1 ``.keras`` file)."""
+    """Train by the architecture's recipe; return (test accuracy, ``.keras`` bytes)."""
     arch = get_architecture(architecture)
+    recipe = arch.recipe
     tf = _deps.tensorflow()
     keras = tf.keras
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
     model = build_model(architecture, batch_size=None, num_classes=dataset.num_classes)
+    steps = -(-len(dataset.y_train) // recipe.batch_size)
+    schedule = _learning_rate(keras, recipe, steps, epochs)
+    optimizer = (
+        keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+        if recipe.weight_decay > 0
+        else keras.optimizers.Adam(learning_rate=schedule)
+    )
+    classes = dataset.num_classes
     model.compile(
-        optimizer=keras.optimizers.Adam(),
-        loss="sparse_categorical_crossentropy",
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(
+            label_smoothing=recipe.label_smoothing
+        ),
         metrics=["accuracy"],
     )
-    x_train = to_model_input(dataset.x_train, "float32")
+    rng = np.random.default_rng(seed)
+    y_train = np.eye(classes, dtype=np.float32)[dataset.y_train]
     x_test = to_model_input(dataset.x_test, "float32")
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
-    _deps.filter_native_stderr(
-        lambda: model.fit(
-            x_train,
-            dataset.y_train,
-            batch_size=arch.batch_size,
-            epochs=epochs,
-            shuffle=True,
-            verbose=verbose,
+    for epoch in range(epochs):
+        # A fresh augmentation of the whole training split per epoch, from the seeded
+        # generator: deterministic, and cheap next to the epoch itself.
+        x_epoch = to_model_input(
+            augment_batch(dataset.x_train, recipe.augmentation, rng), "float32"
         )
-    )
+
+        def fit_one(x: Any = x_epoch, e: int = epoch) -> Any:
+            return model.fit(
+                x,
+                y_train,
+                batch_size=recipe.batch_size,
+                initial_epoch=e,
+                epochs=e + 1,
+                shuffle=True,
+                verbose=verbose,
+            )
+
+        _deps.filter_native_stderr(fit_one)
+        del x_epoch
     probs = _deps.filter_native_stderr(
         lambda: model.predict(x_test, batch_size=256, verbose=0)
     )
@@ -263,6 +360,7 @@ def export_trained_model(trained: TrainedModel, out: Path) -> Path:
 
 __all__ = [
     "TrainedModel",
+    "augment_batch",
     "check_dataset_fits",
     "export_trained_model",
     "train_model",

@@ -25,10 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _deps
+from .config import InputRange
 from .datasets import Dataset, sample_test_split
 from .errors import DatasetError, ModelError, VerificationError
 from .model_info import read_model
-from .preprocessing import to_model_input
+from .preprocessing import resolve_input_range, to_model_input
 
 T = TypeVar("T")
 
@@ -308,17 +309,35 @@ def run_tflm(model: bytes, inputs: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return out
 
 
-def model_inputs(model: bytes, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
-    """Map uint8 pixels ``(N, H, W, C)`` to the model's input dtype (the device LUT)."""
+def model_input_range(
+    model: bytes, configured: InputRange | None = None
+) -> tuple[InputRange, str]:
+    """The model's input range and how it was chosen (see ``resolve_input_range``)."""
     spec_in = read_model(model).input
+    return resolve_input_range(
+        configured, spec_in.dtype, spec_in.scale, spec_in.zero_point
+    )
+
+
+def model_inputs(
+    model: bytes,
+    pixels: npt.NDArray[np.uint8],
+    input_range: InputRange | None = None,
+) -> npt.NDArray[Any]:
+    """Map uint8 pixels ``(N, H, W, C)`` to the model's input (the device LUT).
+
+    ``input_range`` None infers it from the model (:func:`model_input_range`).
+    """
+    spec_in = read_model(model).input
+    rng, _how = model_input_range(model, input_range)
     if spec_in.dtype == "int8":
         if spec_in.scale is None or spec_in.zero_point is None:
             raise VerificationError(
                 "int8 model input has no quantization parameters; convert the model "
                 "again with full-int8 quantization"
             )
-        return to_model_input(pixels, "int8", spec_in.scale, spec_in.zero_point)
-    return to_model_input(pixels, spec_in.dtype)
+        return to_model_input(pixels, "int8", spec_in.scale, spec_in.zero_point, rng)
+    return to_model_input(pixels, spec_in.dtype, input_range=rng)
 
 
 def _test_subset(dataset: Dataset, samples: int) -> tuple[Any, Any]:
@@ -337,8 +356,15 @@ def _check_dataset(model: bytes, dataset: Dataset) -> None:
         )
 
 
-def evaluate_accuracy(model: bytes, dataset: Dataset, samples: int = 0) -> float:
+def evaluate_accuracy(
+    model: bytes,
+    dataset: Dataset,
+    samples: int = 0,
+    input_range: InputRange | None = None,
+) -> float:
     """Top-1 accuracy of TFLM on the first ``samples`` test images (0: all).
+
+    ``input_range`` None infers it from the model (:func:`model_input_range`).
 
     Raises:
         DatasetError: the dataset does not fit the model input.
@@ -346,7 +372,7 @@ def evaluate_accuracy(model: bytes, dataset: Dataset, samples: int = 0) -> float
     """
     _check_dataset(model, dataset)
     x, y = _test_subset(dataset, samples)
-    outputs = run_tflm(model, model_inputs(model, x))
+    outputs = run_tflm(model, model_inputs(model, x, input_range))
     return float(np.mean(np.argmax(outputs, axis=1) == y))
 
 
@@ -403,6 +429,7 @@ def verify_model(
     *,
     samples: int = 1000,
     strict: bool = True,
+    input_range: InputRange | None = None,
 ) -> VerificationReport:
     """Check a model in host TFLM: arena, accuracy and agreement with tf.lite.
 
@@ -413,6 +440,7 @@ def verify_model(
             comparison uses at most the first 1000 of them.
         strict: raise when TFLM refuses the model; with False, return a report
             listing ``unsupported_ops`` instead.
+        input_range: pixel-to-input convention; None infers it from the model.
 
     Raises:
         VerificationError: TFLM refuses the model (names the unsupported op).
@@ -426,7 +454,7 @@ def verify_model(
         return VerificationReport(arena, None, 0, None, None, ())
     _check_dataset(model, dataset)
     x, y = _test_subset(dataset, samples)
-    inputs = model_inputs(model, x)
+    inputs = model_inputs(model, x, input_range)
     outputs = run_tflm(model, inputs)
     accuracy = float(np.mean(np.argmax(outputs, axis=1) == y)) if len(y) else 0.0
     n_cmp = min(len(inputs), _COMPARE_LIMIT)

@@ -98,6 +98,9 @@ def test_pio_values_are_parsed_to_typed_fields(monkeypatch: pytest.MonkeyPatch) 
         ("custom_tinyml_labels", "a,,b", "empty class name"),
         ("custom_tinyml_epochs", "0", "out of range"),
         ("custom_tinyml_runtime", "tvm", "is not one of auto, aot, tflm"),
+        ("custom_tinyml_input_range", "0..100", "mean=M,std=S in pixel units"),
+        ("custom_tinyml_input_range", "mean=1,2,3,std=4", "one mean and std"),
+        ("custom_tinyml_input_range", "mean=0,std=0", "std must be positive"),
     ],
 )
 def test_bad_values_name_the_option_and_the_fix(
@@ -175,3 +178,20 @@ def test_config_file_errors_are_one_line(tmp_path: Path) -> None:
 def test_prefix_is_the_platformio_custom_namespace() -> None:
     # PlatformIO warns about options outside custom_/board_.
     assert PIO_PREFIX.startswith("custom_")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("auto", None),
+        ("", None),
+        ("0..255", "0..255"),
+        (" -1..1 ", "-1..1"),
+        ("mean=127.5,std=127.5", "-1..1"),  # the same convention, spelled out
+        ("mean=120, std=60", "mean=120,std=60"),
+    ],
+)
+def test_input_range_values(raw: str, expected: str | None) -> None:
+    cfg = config_from_pio({"custom_tinyml_input_range": raw})
+    assert (None if cfg.input_range is None else str(cfg.input_range)) == expected
+    assert cfg.to_dict()["input_range"] == expected

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 
+from ..config import InputRange
 from ..errors import CodegenError
 from ..fileio import GeneratedFile
 from ..model_info import ModelInfo, TensorInfo
-from ..preprocessing import input_lut
+from ..preprocessing import UNIT_RANGE, input_lut, resolve_input_range
 from ..tflm_ops import TFLM_OPS
 from . import banner, comment_text
 from .identifiers import assert_valid_identifier
@@ -103,6 +104,7 @@ def _settings_header(
     measured_arena: int,
     head: str,
     source: str,
+    input_range: InputRange,
     aot: bool = False,
 ) -> str:
     guard = f"TINYML_GENERATED_{stem.upper()}_MODEL_SETTINGS_H_"
@@ -159,11 +161,21 @@ def _settings_header(
         f"constexpr int kNumOps = {len(info.op_names)};",
         "extern const char* const kOpNames[kNumOps];",
     ]
-    if lut:
+    if lut and input_range == UNIT_RANGE:
         lines += [
             "",
             "// int8 model input for each pixel value 0..255:",
             "// clip(round(p / 255 / kInputScale) + kInputZeroPoint, -128, 127).",
+            "extern const int8_t kInputQuantLut[256];",
+        ]
+    elif lut:
+        mean, std = c_float(input_range.mean), c_float(input_range.std)
+        lines += [
+            "",
+            f"// int8 model input for each pixel value 0..255 (input range "
+            f"{input_range}):",
+            f"// clip(round((p - {mean}) / {std} / kInputScale) + kInputZeroPoint, "
+            "-128, 127).",
             "extern const int8_t kInputQuantLut[256];",
         ]
     lines += [
@@ -178,7 +190,11 @@ def _settings_header(
 
 
 def _settings_source(
-    info: ModelInfo, stem: str, labels: tuple[str, ...], head: str
+    info: ModelInfo,
+    stem: str,
+    labels: tuple[str, ...],
+    head: str,
+    input_range: InputRange,
 ) -> str:
     lines = [
         head,
@@ -202,7 +218,7 @@ def _settings_source(
                 f"int8 input of '{info.input.name}' has scale '{scale}'; "
                 "re-convert the model with full-integer quantization"
             )
-        table = input_lut(scale, info.input.zero_point or 0)
+        table = input_lut(scale, info.input.zero_point or 0, input_range)
         lines += [
             "",
             "const int8_t kInputQuantLut[256] = {",
@@ -345,6 +361,7 @@ def render_settings(
     source_name: str,
     image_headers: tuple[str, ...] = (),
     runtime: str = "tflm",
+    input_range: InputRange | None = None,
 ) -> list[GeneratedFile]:
     """Render the settings, op-resolver and fixed headers for a model (pure).
 
@@ -358,6 +375,8 @@ def render_settings(
         image_headers: image-data headers that ``tinyml_model.h`` includes.
         runtime: ``tflm``, or ``aot`` when :mod:`.aot_model` renders
             ``<stem>_model.h/.cpp`` (then they are left out here).
+        input_range: the pixel-to-input convention of ``kInputQuantLut``; None
+            infers it from the input quantization (else 0..1).
 
     Returns:
         ``<stem>_model_settings.h/.cpp``, ``<stem>_model.h/.cpp`` (TFLM only) and
@@ -386,15 +405,27 @@ def render_settings(
             f"{measured_arena} bytes; raise custom_tinyml_arena_margin"
         )
     head = banner(source_name, info.sha256)
+    rng, _how = resolve_input_range(
+        input_range, info.input.dtype, info.input.scale, info.input.zero_point
+    )
     files = [
         GeneratedFile.text(
             f"{stem}_model_settings.h",
             _settings_header(
-                info, stem, labels, arena_size, measured_arena, head, source_name, aot
+                info,
+                stem,
+                labels,
+                arena_size,
+                measured_arena,
+                head,
+                source_name,
+                rng,
+                aot,
             ),
         ),
         GeneratedFile.text(
-            f"{stem}_model_settings.cpp", _settings_source(info, stem, labels, head)
+            f"{stem}_model_settings.cpp",
+            _settings_source(info, stem, labels, head, rng),
         ),
     ]
     if not aot:

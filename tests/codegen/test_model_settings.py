@@ -11,6 +11,7 @@ import pytest
 
 from platformio_tinyml.codegen.c_arrays import render_model_sources
 from platformio_tinyml.codegen.model_settings import c_float, c_string, render_settings
+from platformio_tinyml.config import INPUT_RANGES
 from platformio_tinyml.errors import CodegenError
 from platformio_tinyml.fileio import write_files
 from platformio_tinyml.model_info import read_model
@@ -84,6 +85,26 @@ def test_golden_float(tiny_float: bytes, golden) -> None:
     assert "TensorType::kFloat32" in settings
     assert '"0", "1", "2",' in files["tiny_model_settings.cpp"].decode()
     assert "    nullptr," in files["tiny_model.cpp"].decode()
+
+
+def test_input_range_sets_the_device_lut(tiny_int8: bytes) -> None:
+    """The device LUT follows the input range: 0..255 at the tiny model's scale
+    (0.003919258, zero point -128) saturates from pixel 1 on."""
+    info = read_model(tiny_int8)
+    raw = info.input.__class__(**{**info.input.__dict__, "scale": 1.0})
+    raw_info = dataclasses.replace(info, inputs=(raw, *info.inputs[1:]))
+    files = _render(raw_info, input_range=INPUT_RANGES["0..255"])
+    header = files["tiny_model_settings.h"].decode()
+    assert "(input range 0..255)" in header
+    table = files["tiny_model_settings.cpp"].decode().split("kInputQuantLut[256] = {")
+    values = [int(v) for v in table[1].split("}")[0].replace(",", " ").split()]
+    assert values == [p - 128 for p in range(256)]
+    # Inferred when not configured: scale 1 with zero point -128 is 0..255.
+    assert (
+        _render(raw_info)["tiny_model_settings.cpp"] == files["tiny_model_settings.cpp"]
+    )
+    # The default range leaves the header of 0..1 models as it was.
+    assert "input range" not in _render(info)["tiny_model_settings.h"].decode()
 
 
 def test_resolver_registers_exactly_the_model_ops(tiny_int8: bytes) -> None:

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The examples' emulated twins: build, run in QEMU, check serial lines, LCD and tests.
 
-Each example project is copied (its relative ``symlink://`` paths made absolute) and
-trained for one epoch on the offline data, then ``pio run -e qemu -t exec`` runs the
+Each example project is copied (its relative ``symlink://`` paths made absolute); it
+builds from the zoo's shipped weights, or trains for one epoch on the offline data when
+its model has none. Then ``pio run -e qemu -t exec`` runs the
 same ``src/main.cpp`` the boards run, and ``pio test -e qemu`` runs the same golden
 test suite that ``pio test -e <board>`` runs on hardware. The ``qemu`` env runs the
 compiled model (runtime ``aot``) with no TFLM checkout anywhere; ``qemu_tflm`` runs
@@ -22,6 +23,7 @@ import pytest
 from PIL import Image
 
 from platformio_tinyml.errors import TinyMLError
+from platformio_tinyml.pretrained import find_pretrained
 from platformio_tinyml.tflm_sources import locate_tflm
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +65,10 @@ def _copy_example(name: str, dest: Path, set_ini_option: Any) -> Path:
     )
     ini = (project / "platformio.ini").read_text()
     ini = ini.replace("symlink://../../", f"symlink://{REPO}/")
-    ini = set_ini_option(ini, "custom_tinyml_epochs", "1")
+    model = re.search(r"^custom_tinyml_model\s*=\s*(\S+)", ini, re.M)
+    assert model is not None
+    if find_pretrained(model.group(1)) is None:
+        ini = set_ini_option(ini, "custom_tinyml_epochs", "1")  # train briefly
     ini = set_ini_option(ini, "custom_tinyml_images", "12")
     ini = set_ini_option(ini, "custom_tinyml_verify_samples", "200")
     (project / "platformio.ini").write_text(ini)
