@@ -415,6 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dump", help="framebuffer file written by the emulated firmware")
     p.add_argument("--out", required=True, help="PNG to write")
     p.set_defaults(handler=_cmd_framebuffer)
+
+    from .classify import register_cli as _register_classify
+
+    _register_classify(sub)
     return parser
 
 

@@ -63,7 +63,7 @@ bool SerialService::Run(const uint8_t* pixels, const ImageSpec& spec,
   }
   if (observer_ != nullptr) {
     observer_(pixels, spec, *result, scores_, info.category_count,
-              observer_context_);
+              serving_strokes_, observer_context_);
   }
   return true;
 }
@@ -147,9 +147,12 @@ size_t SerialService::Serve(MessageType type, const uint8_t* payload,
                      reply_type, reply, capacity);
       }
       Result result = {};
-      if (!ClassifyStrokes(strokes_.points, strokes_.point_count,
-                           strokes_.stroke_ends, strokes_.stroke_count,
-                           &result)) {
+      serving_strokes_ = &strokes_;
+      const bool ok =
+          ClassifyStrokes(strokes_.points, strokes_.point_count,
+                          strokes_.stroke_ends, strokes_.stroke_count, &result);
+      serving_strokes_ = nullptr;
+      if (!ok) {
         return Error(ErrorCode::kModelFailed, backend_.error_message(),
                      reply_type, reply, capacity);
       }

@@ -38,10 +38,13 @@ class InferenceBackend {
 };
 
 // Called after each served classification, e.g. to show it on the LCD.
-// `pixels`/`spec` are the model-input image (the drawn digit for strokes).
+// `pixels`/`spec` are the model-input image (the drawn digit for strokes);
+// `strokes` is the strokes request, or nullptr for images and for
+// ClassifyStrokes() calls.
 using ResultObserver = void (*)(const uint8_t* pixels, const ImageSpec& spec,
                                 const Result& result, const float* scores,
-                                int category_count, void* context);
+                                int category_count,
+                                const StrokesRequest* strokes, void* context);
 
 #ifndef TINYML_SERIAL_MAX_CATEGORIES
 #define TINYML_SERIAL_MAX_CATEGORIES 64
@@ -83,6 +86,7 @@ class SerialService {
   ResultObserver observer_;
   void* observer_context_;
   StrokesRequest strokes_ = {};
+  const StrokesRequest* serving_strokes_ = nullptr;  // for the observer
   uint8_t digit_[kDrawnDigitSize * kDrawnDigitSize] = {};
   float scores_[kSerialMaxCategories] = {};
 };
