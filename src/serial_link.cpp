@@ -190,8 +190,7 @@ SerialLink::SerialLink(const SerialTransport& transport, RequestHandler handler,
       timeout_us_(timeout_us) {}
 
 int SerialLink::Poll() {
-  CheckTimeout();
-  int served = 0;
+  int served = CheckTimeout();
   uint8_t chunk[64];
   for (;;) {
     const size_t got =
@@ -208,26 +207,31 @@ int SerialLink::Feed(const uint8_t* data, size_t size) {
   return served;
 }
 
-void SerialLink::CheckTimeout() {
-  if (state_ == State::kMagic0) return;
+int SerialLink::CheckTimeout() {
+  if (state_ == State::kMagic0) return 0;
   const uint32_t now = transport_.micros(transport_.context);
-  if (now - last_byte_us_ > timeout_us_) {
-    ++frames_rejected_;
-    Reset();
-    SendError(ErrorCode::kTimeout, "partial frame timed out");
-  }
+  if (now - last_byte_us_ <= timeout_us_) return 0;
+  Reject(ErrorCode::kTimeout, "partial frame timed out");
+  // A frame found in the replayed bytes gets its own full timeout.
+  last_byte_us_ = now;
+  return DrainReplay();
 }
 
-int SerialLink::FeedByte(uint8_t byte) {
-  CheckTimeout();
-  last_byte_us_ = transport_.micros(transport_.context);
-  int served = Consume(byte);
+int SerialLink::DrainReplay() {
   // A rejected frame's bytes after its magic may hold the next frame.
+  int served = 0;
   while (replaying_ && replay_head_ < replay_end_) {
     served += Consume(replay_[replay_head_++]);
   }
   replaying_ = false;
   return served;
+}
+
+int SerialLink::FeedByte(uint8_t byte) {
+  int served = CheckTimeout();
+  last_byte_us_ = transport_.micros(transport_.context);
+  served += Consume(byte);
+  return served + DrainReplay();
 }
 
 void SerialLink::Reset() {

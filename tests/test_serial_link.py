@@ -173,6 +173,19 @@ def test_partial_frame_times_out_and_is_dropped(harness: Path) -> None:
     assert_served(served, pixels)
 
 
+def test_frame_swallowed_by_a_partial_one_is_served_after_the_timeout(
+    harness: Path,
+) -> None:
+    frame, pixels = image_frame(random.Random(5))
+    header = b"\xa5\x5a" + struct.pack("<BBH", 1, 2, 4000)  # waits for 4000 bytes
+    before, after = run_script(
+        harness, [Step(header + frame), Step(wait_us=TIMEOUT_US + 1)]
+    )
+    assert before == []
+    assert parse_error(after[0].payload).code == ErrorCode.TIMEOUT
+    assert_served(after[1:], pixels)
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
@@ -258,17 +271,23 @@ def test_fuzzed_frames_never_stop_the_device(harness: Path) -> None:
         kind, data = _fuzz_case(rng)
         kinds[kind] = kinds.get(kind, 0) + 1
         frame, pixels = image_frame(rng)
-        steps += [Step(data), Step(wait_us=TIMEOUT_US + 1), Step(frame)]
+        # The host waits out a partial frame, sends its request, and waits again
+        # if the request was swallowed by a frame found in the damaged bytes.
+        wait = Step(wait_us=TIMEOUT_US + 1)
+        steps += [Step(data), wait, Step(frame), wait]
         expected.append(pixels)
     replies = run_script(harness, steps)
     errors: dict[int, int] = {}
     for i, pixels in enumerate(expected):
-        damaged = replies[3 * i] + replies[3 * i + 1]
-        for frame in damaged:
+        frames = [f for step in replies[4 * i : 4 * i + 4] for f in step]
+        for frame in frames:
             if frame.type == MessageType.ERROR:
                 code = parse_error(frame.payload).code
                 errors[code] = errors.get(code, 0) + 1
-        assert_served(replies[3 * i + 2], pixels)
+        results = [f for f in frames if f.type != MessageType.ERROR]
+        assert_served(results, pixels)
+        # Nothing is left pending for the next case.
+        assert replies[4 * i + 3] == [] or replies[4 * i + 2] == []
     assert min(kinds.values()) > FUZZ_CASES // 10
     # Every kind of rejection was exercised.
     assert set(errors) >= {int(c) for c in ErrorCode if c != ErrorCode.MODEL_FAILED}

@@ -14,9 +14,9 @@
 //                      bytes from offset 2 up to the end of the payload
 //
 // Bytes outside frames (e.g. text lines sharing the UART) are skipped. A bad
-// header or CRC gets an error reply, and the receiver resynchronizes on the
-// next magic after the rejected one; a frame that stops arriving for longer
-// than the timeout is dropped with an error reply, so nothing blocks forever.
+// header or CRC, or a frame that stops arriving for longer than the timeout,
+// gets an error reply, and the receiver scans the rejected frame's bytes
+// after its magic again for the next frame; nothing blocks forever.
 // platformio_tinyml/serial_protocol.py is the host side of the same format.
 #ifndef TINYML_SERIAL_LINK_H_
 #define TINYML_SERIAL_LINK_H_
@@ -200,7 +200,8 @@ class SerialLink {
   int Dispatch();
   void SendReply(MessageType type, size_t payload_size);
   void SendError(ErrorCode code, const char* message);
-  void CheckTimeout();
+  int CheckTimeout();
+  int DrainReplay();
 
   SerialTransport transport_;
   RequestHandler handler_;
