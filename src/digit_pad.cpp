@@ -109,10 +109,13 @@ void DigitPad::SetStrokes(const StrokePoint* points, int point_count,
   Reset();
   const int side = width > height ? width : height;
   if (side <= 0) return;
+  // The area keeps its aspect ratio, centred in the square.
+  const int dx = (side - width) / 2;
+  const int dy = (side - height) / 2;
   for (int s = 0, begin = 0; s < stroke_count; ++s) {
     for (int i = begin; i < stroke_ends[s] && i < point_count; ++i) {
-      AddPoint(points[i].x * (kAreaSize - 1) / side,
-               points[i].y * (kAreaSize - 1) / side, i == begin);
+      AddPoint((points[i].x + dx) * (kAreaSize - 1) / side,
+               (points[i].y + dy) * (kAreaSize - 1) / side, i == begin);
     }
     begin = stroke_ends[s];
   }
