@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
+import socket
 import struct
+import subprocess
 import time
 from pathlib import Path
 from types import ModuleType
@@ -232,3 +235,39 @@ def test_drawn_digits_through_the_emulated_firmware(
     # The pad shows the last digit's strokes and a green winning bar.
     assert (pixels[8:264, 8:264] > 200).all(axis=2).mean() > 0.02
     assert ((pixels[:, 276:] == [0, 255, 0]).all(axis=2)).any()
+
+
+def test_port_takes_a_pyserial_socket_url(
+    served: tuple[Path, Path],
+    mnist_pngs: tuple[list[Path], list[int]],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("serial", reason="needs pyserial (the [serial] extra)")
+    from platformio_tinyml.qemu import qemu_command
+
+    elf, _ = served
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # This time QEMU listens and `--port socket://` connects, as to any TCP bridge.
+    cmd = qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=off")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "QEMU did not listen"
+                time.sleep(0.2)
+        paths, labels = mnist_pngs
+        url = f"socket://127.0.0.1:{port}"
+        assert cli.main(["classify", "--port", url, str(paths[0])]) == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{paths[0]}: label=")
+    assert re.search(r"label=\d score=\d\.\d\d us=\d+$", out.strip())
