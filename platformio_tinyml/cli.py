@@ -430,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_zoo_parser(sub)
 
+    from .classify import register_cli as _register_classify
+
+    _register_classify(sub)
     return parser
 
 

@@ -34,8 +34,13 @@ class QemuRun:
     stdout: str
 
 
-def qemu_command(elf: Path, extra_args: Sequence[str] = ()) -> list[str]:
-    """The QEMU command line that runs ``elf`` with semihosting on mps2-an500."""
+def qemu_command(
+    elf: Path, extra_args: Sequence[str] = (), *, serial: str = "null"
+) -> list[str]:
+    """The QEMU command line that runs ``elf`` with semihosting on mps2-an500.
+
+    ``serial`` is the backend of UART0 (e.g. ``tcp:127.0.0.1:PORT``).
+    """
     return [
         QEMU,
         "-M",
@@ -44,7 +49,7 @@ def qemu_command(elf: Path, extra_args: Sequence[str] = ()) -> list[str]:
         "-monitor",
         "none",
         "-serial",
-        "null",
+        serial,
         "-semihosting-config",
         "enable=on,target=native",
         *extra_args,
