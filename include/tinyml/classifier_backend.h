@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// tinyml::Classifier as the InferenceBackend of a SerialService. Needs the
-// TFLM headers (compiled only when TINYML_HAVE_TFLM is defined).
+// tinyml::Classifier as the InferenceBackend of a SerialService (either
+// runtime: the compiled model or TFLM).
 #ifndef TINYML_CLASSIFIER_BACKEND_H_
 #define TINYML_CLASSIFIER_BACKEND_H_
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// tinyml::Classifier behind the serial service. Built only when TFLM sources
-// are available (TINYML_HAVE_TFLM); otherwise this file compiles to nothing.
-#if defined(TINYML_HAVE_TFLM)
+// tinyml::Classifier behind the serial service, for either runtime (the
+// compiled model or TFLM).
 
 #include "tinyml/classifier_backend.h"
 
@@ -48,5 +47,3 @@ bool ClassifierBackend::Scores(float* out, int size) const {
 }
 
 }  // namespace tinyml
-
-#endif  // defined(TINYML_HAVE_TFLM)
