@@ -364,7 +364,8 @@ def model_from_elf(elf: Path) -> bytes:
             if model[4:8] == b"TFL3":
                 return model
     raise SerialLinkError(
-        f"no g_<name>_model_data model in '{elf}'; pass --model with the .tflite"
+        f"no g_<name>_model_data model in '{elf}' (a firmware that runs the "
+        "compiled model holds no flatbuffer); pass --model with the .tflite"
     )
 
 

@@ -32,7 +32,6 @@ from platformio_tinyml.classify import (
     qemu_device,
 )
 from platformio_tinyml.drawn_digits import load_strokes, prepare_drawn_digit
-from platformio_tinyml.errors import TinyMLError
 from platformio_tinyml.images import load_image_files
 from platformio_tinyml.preprocessing import to_model_input
 from platformio_tinyml.serial_protocol import (
@@ -42,14 +41,13 @@ from platformio_tinyml.serial_protocol import (
     encode_image,
     parse_result,
 )
-from platformio_tinyml.tflm_sources import locate_tflm
 
 REPO = Path(__file__).resolve().parents[2]
 STROKES = sorted((REPO / "tests" / "data" / "strokes").glob("*.json"))
 FUZZ_FRAMES = 300
 BUILD_TIMEOUT_S = 3600
 
-pytestmark = [pytest.mark.pio, pytest.mark.qemu, pytest.mark.tflm_sources]
+pytestmark = [pytest.mark.pio, pytest.mark.qemu]
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +61,9 @@ def served(
     for tool in ("qemu-system-arm", "arm-none-eabi-g++"):
         if shutil.which(tool) is None:
             pytest.skip(f"'{tool}' is not installed (apt-get install it to run this)")
-    try:
-        tree = locate_tflm(None)
-    except TinyMLError as exc:
-        pytest.skip(f"tflite-micro sources unusable: {exc}")
-    if tree is None:
-        pytest.skip("no tflite-micro checkout at $TINYML_TFLM_DIR or the default place")
     pytest.importorskip("tflite_micro", reason="needs the [verify] extra")
-    env = {**pio_env, "TINYML_TFLM_DIR": str(tree.root)}
+    # The qemu envs run the compiled model (runtime = aot): no TFLM is needed.
+    env = dict(pio_env)
     env.pop("TINYML_DATASETS_DIR", None)
     if shared_datasets_dir is not None:  # else the embedded 5,000-image subset
         env["TINYML_DATASETS_DIR"] = str(shared_datasets_dir)
@@ -83,20 +76,27 @@ def served(
     ini = (project / "platformio.ini").read_text()
     ini = ini.replace("symlink://../../", f"symlink://{REPO}/")
     for key, value in (
-        ("custom_tinyml_epochs", "1"),
         ("custom_tinyml_images", "12"),
         ("custom_tinyml_verify_samples", "200"),
     ):
         ini = piotools.set_ini_option(ini, key, value)
     (project / "platformio.ini").write_text(ini)
-    # A TFLM build can take long on a loaded machine: wait longer than run_pio.
+    # The build can take long on a loaded machine: wait longer than run_pio.
     proc = piotools.start_pio(env, project, "run", "-e", "qemu_serve")
     stdout, stderr = proc.communicate(timeout=BUILD_TIMEOUT_S)
     assert proc.returncode == 0, (stdout + stderr)[-4000:]
+    # The example's zoo model: the shipped int8 file, or one the build trained.
+    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
+
+    name = re.search(r"^custom_tinyml_model\s*=\s*(\S+)", ini, re.M)
+    assert name is not None
+    shipped = find_pretrained(name.group(1))
     models = sorted((project / ".pio" / "tinyml" / "cache").rglob("*.tflite"))
     int8 = [m for m in models if "int8" in m.name] or models
+    if shipped is not None and shipped.file is not None:
+        int8 = [pretrained_path(shipped, project / ".pio" / "tinyml" / "cache")]
     assert int8, "the build left no .tflite in its cache"
-    return project / ".pio" / "build" / "qemu_serve" / "firmware.elf", int8[-1]
+    return project / ".pio" / "build" / "qemu_serve" / "program.elf", int8[-1]
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,16 @@ def test_classify_20_pngs_bit_exact_with_host_golden(
     elf, model_path = served
     paths, labels = mnist_pngs
     rc = cli.main(
-        ["classify", "--qemu", str(elf), "--json", "--compare", *map(str, paths)]
+        [
+            "classify",
+            "--qemu",
+            str(elf),
+            "--json",
+            "--compare",
+            "--model",
+            str(model_path),
+            *map(str, paths),
+        ]
     )
     captured = capsys.readouterr()
     assert rc == 0, captured.err
