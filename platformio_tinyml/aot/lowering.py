@@ -203,11 +203,17 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
     depth4 = (depth + 3) // 4 * 4
     packed = np.zeros((oc, depth4), dtype=np.int64)
     packed[:, :depth] = weights
-    # quad: columns widened 4 channels at a time (see kernels/conv.c); else
-    # each group of four weights is stored as k, k+2, k+1, k+3.
+    # quad: columns widened 4 channels at a time, as c0, c2, c1, c3 (see
+    # kernels/conv.c); the weights follow that order. Weights are widened to
+    # int16 offline, two per word (low half first), interleaved by channel
+    # pair: word (o // 2, k // 2, o % 2). An odd last channel is repeated.
     quad = 1 if ic % 4 == 0 else 0
-    if not quad:
-        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]]
+    if quad:
+        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    if oc % 2:
+        packed = np.vstack([packed, packed[-1:]])
+    pairs = packed.reshape(-1, 2, depth4 // 2, 2).transpose(0, 2, 1, 3)
+    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
@@ -244,7 +250,7 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
             lo,
             hi,
             quad,
-            "(int16_t *){scratch}",
+            "(int32_t *){scratch}",
             0,
             0,
             0,
@@ -254,7 +260,7 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
         macs=oh * ow * oc * kh * kw * ic,
         scratch_bytes=2 * 2 * depth4,
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in packed.reshape(-1))),
+            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),
