@@ -75,22 +75,6 @@ static void tinyml_aot_im2col(int32_t* col, const int8_t* input, int pixel,
   for (; k < k4; ++k) tinyml_aot_col_put(col, k, 0, &low);
 }
 
-#if TINYML_AOT_DSP
-/* Two words from a word-aligned address in one LDRD (GCC only merges the
- * loads of 8-byte aligned data). */
-static inline void tinyml_aot_ldrd(const int32_t* p, int32_t* a, int32_t* b) {
-#if defined(__GNUC__)
-  int32_t lo, hi;
-  __asm("ldrd %0, %1, %2" : "=r"(lo), "=r"(hi) : "m"(*(const int32_t(*)[2])p));
-  *a = lo;
-  *b = hi;
-#else
-  *a = p[0];
-  *b = p[1];
-#endif
-}
-#endif
-
 /* Low and high int16 halves of a word, as SMLAD reads them (two's
  * complement narrowing and arithmetic right shift). */
 static inline int32_t tinyml_aot_lo16(int32_t x) { return (int16_t)x; }
@@ -128,14 +112,14 @@ static void tinyml_aot_conv(const int8_t* input, int8_t* output,
       while (c < end) {
 #if TINYML_AOT_DSP
         int32_t w0, w1, c0, c1;
-        tinyml_aot_ldrd(w, &w0, &w1);
-        tinyml_aot_ldrd(c, &c0, &c1);
+        tinyml_aot_ldrd_inc(&w, &w0, &w1);
+        tinyml_aot_ldrd_inc(&c, &c0, &c1);
         a00 = tinyml_aot_smlad(w0, c0, a00);
         a01 = tinyml_aot_smlad(w0, c1, a01);
         a10 = tinyml_aot_smlad(w1, c0, a10);
         a11 = tinyml_aot_smlad(w1, c1, a11);
-        tinyml_aot_ldrd(w + 2, &w0, &w1);
-        tinyml_aot_ldrd(c + 2, &c0, &c1);
+        tinyml_aot_ldrd_inc(&w, &w0, &w1);
+        tinyml_aot_ldrd_inc(&c, &c0, &c1);
         a00 = tinyml_aot_smlad(w0, c0, a00);
         a01 = tinyml_aot_smlad(w0, c1, a01);
         a10 = tinyml_aot_smlad(w1, c0, a10);
@@ -155,18 +139,22 @@ static void tinyml_aot_conv(const int8_t* input, int8_t* output,
           a10 += wb0 * c00 + wb1 * c01;
           a11 += wb0 * c10 + wb1 * c11;
         }
-#endif
         w += 4;
         c += 4;
+#endif
       }
-      int32_t v[4];
-      v[0] = tinyml_aot_requantize(a00, multiplier[o], shift[o]);
-      v[1] = tinyml_aot_requantize(a01, multiplier[o], shift[o]);
-      v[2] = tinyml_aot_requantize(a10, multiplier[o1], shift[o1]);
-      v[3] = tinyml_aot_requantize(a11, multiplier[o1], shift[o1]);
-      for (int j = 0; j < 4; ++j) {
-        v[j] = tinyml_aot_clamp(v[j] + out_zp, act_min, act_max);
-      }
+      /* Scalars, not an array: the block stays in registers. */
+      const int32_t m0 = multiplier[o], s0 = shift[o];
+      const int32_t m1 = multiplier[o1], s1 = shift[o1];
+      const int32_t v[4] = {
+          tinyml_aot_clamp(tinyml_aot_requantize(a00, m0, s0) + out_zp, act_min,
+                           act_max),
+          tinyml_aot_clamp(tinyml_aot_requantize(a01, m0, s0) + out_zp, act_min,
+                           act_max),
+          tinyml_aot_clamp(tinyml_aot_requantize(a10, m1, s1) + out_zp, act_min,
+                           act_max),
+          tinyml_aot_clamp(tinyml_aot_requantize(a11, m1, s1) + out_zp, act_min,
+                           act_max)};
       if (add == 0) {
         out0[o] = (int8_t)v[0];
         out1[o] = (int8_t)v[1];
