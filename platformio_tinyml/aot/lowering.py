@@ -140,6 +140,22 @@ def _lower_fully_connected(graph: Graph, op: Operator) -> Call:
     mults, shifts = _channel_params(op, inp, filt, out, units)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
+    # Blocks of four rows (a short last block repeats its last row), in words
+    # of four bytes (byte j = bits 8j..8j+7): per four inputs one word per
+    # row, then per leftover input one word holding the four rows.
+    rows = np.vstack([weights, np.repeat(weights[-1:], -units % 4, axis=0)])
+    blocks = rows.reshape(-1, 4, features) & 0xFF
+    main = features // 4 * 4
+    groups = blocks[:, :, :main].reshape(len(blocks), 4, -1, 4).transpose(0, 2, 1, 3)
+    tail = blocks[:, :, main:].transpose(0, 2, 1)[:, :, np.newaxis, :]
+    shifts_8 = np.array([0, 8, 16, 24])
+    words = np.concatenate(
+        [
+            (groups << shifts_8).sum(axis=-1).reshape(len(blocks), -1),
+            (tail << shifts_8).sum(axis=-1).reshape(len(blocks), -1),
+        ],
+        axis=1,
+    )
     return Call(
         op_index=op.index,
         op=op.name,
@@ -163,7 +179,7 @@ def _lower_fully_connected(graph: Graph, op: Operator) -> Call:
         output=out.index,
         macs=batches * units * features,
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in weights.reshape(-1))),
+            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),
