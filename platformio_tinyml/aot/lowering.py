@@ -274,7 +274,8 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
         inputs=(inp.index,),
         output=out.index,
         macs=oh * ow * oc * kh * kw * ic,
-        scratch_bytes=2 * 2 * depth4,
+        # Columns of two pixels (int16), then (without quad) their bytes.
+        scratch_bytes=2 * 2 * depth4 + (0 if quad else 2 * depth4),
         constants=(
             ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),

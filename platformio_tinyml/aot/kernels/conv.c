@@ -14,41 +14,49 @@
  * With add != NULL the ADD that consumes the result is fused: each value is
  * added to residual[i] (conv value first if conv_first) and stored in place
  * of it; odd last pixels and channels are then stored once only. */
-static inline void tinyml_aot_col_put(int32_t* col, int k, int32_t value,
-                                      uint32_t* low) {
-  if (k & 1) {
-    col[k & ~1] = (int32_t)(*low | ((uint32_t)value << 16));
-  } else {
-    *low = (uint32_t)value & 0xFFFFU;
-  }
-}
-
-/* Columns of one pixel into words col[0], col[2], ... (see above). */
-static void tinyml_aot_im2col(int32_t* col, const int8_t* input, int pixel,
+/* The kh*kw*ic input values of one pixel's window as bytes, taps outside
+ * the input read the input zero point, zeros up to k4. */
+static void tinyml_aot_gather(int8_t* dst, const int8_t* input, int pixel,
                               int in_h, int in_w, int in_c, int out_w, int k_h,
                               int k_w, int stride_h, int stride_w, int dil_h,
                               int dil_w, int pad_h, int pad_w, int32_t in_zp,
-                              int k4, int quad) {
+                              int k4) {
+  const int y0 = (pixel / out_w) * stride_h - pad_h;
+  const int x0 = (pixel % out_w) * stride_w - pad_w;
+  int8_t* d = dst;
+  for (int ky = 0; ky < k_h; ++ky) {
+    const int iy = y0 + ky * dil_h;
+    for (int kx = 0; kx < k_w; ++kx) {
+      const int ix = x0 + kx * dil_w;
+      if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+        for (int c = 0; c < in_c; ++c) *d++ = (int8_t)in_zp;
+      } else {
+        const int8_t* src = input + (iy * in_w + ix) * in_c;
+        for (int c = 0; c < in_c; ++c) *d++ = src[c];
+      }
+    }
+  }
+  while (d < dst + k4) *d++ = 0;
+}
+
+/* Columns of one pixel into words col[0], col[2], ... (see above); ic is a
+ * multiple of 4 (quad). */
+static void tinyml_aot_im2col(int32_t* col, const int8_t* input, int pixel,
+                              int in_h, int in_w, int in_c, int out_w, int k_h,
+                              int k_w, int stride_h, int stride_w, int dil_h,
+                              int dil_w, int pad_h, int pad_w, int32_t in_zp) {
   const int y0 = (pixel / out_w) * stride_h - pad_h;
   const int x0 = (pixel % out_w) * stride_w - pad_w;
   const int32_t zp_pair =
       (int32_t)(((uint32_t)in_zp & 0xFFFFU) | ((uint32_t)in_zp << 16));
-  uint32_t low = 0;
   int k = 0;
   for (int ky = 0; ky < k_h; ++ky) {
     const int iy = y0 + ky * dil_h;
     for (int kx = 0; kx < k_w; ++kx) {
       const int ix = x0 + kx * dil_w;
       if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-        if (quad) {
-          for (int c = 0; c < in_c; c += 2) col[k + c] = zp_pair;
-          k += in_c;
-        } else {
-          for (int c = 0; c < in_c; ++c, ++k) {
-            tinyml_aot_col_put(col, k, in_zp, &low);
-          }
-        }
-      } else if (quad) {
+        for (int c = 0; c < in_c; c += 2) col[k + c] = zp_pair;
+      } else {
         const int8_t* src = input + (iy * in_w + ix) * in_c;
         for (int c = 0; c < in_c; c += 4) {
 #if TINYML_AOT_DSP
@@ -63,16 +71,38 @@ static void tinyml_aot_im2col(int32_t* col, const int8_t* input, int pixel,
                                      ((uint32_t)src[c + 3] << 16));
 #endif
         }
-        k += in_c;
-      } else {
-        const int8_t* src = input + (iy * in_w + ix) * in_c;
-        for (int c = 0; c < in_c; ++c, ++k) {
-          tinyml_aot_col_put(col, k, src[c], &low);
-        }
       }
+      k += in_c;
     }
   }
-  for (; k < k4; ++k) tinyml_aot_col_put(col, k, 0, &low);
+}
+
+/* Two gathered pixels (bytes, k4 each) into interleaved words: word 2*(k/2)
+ * + pixel holds elements k, k+1 of that pixel. */
+static void tinyml_aot_pack_pair(int32_t* col, const int8_t* g0,
+                                 const int8_t* g1, int k4) {
+  for (int k = 0; k < k4; k += 4, col += 4) {
+#if TINYML_AOT_DSP
+    int32_t v0, v1;
+    memcpy(&v0, g0 + k, 4);
+    memcpy(&v1, g1 + k, 4);
+    const uint32_t e0 = (uint32_t)tinyml_aot_sxtb16(v0);
+    const uint32_t o0 = (uint32_t)tinyml_aot_sxtb16_ror8(v0);
+    const uint32_t e1 = (uint32_t)tinyml_aot_sxtb16(v1);
+    const uint32_t o1 = (uint32_t)tinyml_aot_sxtb16_ror8(v1);
+    col[0] = (int32_t)((e0 & 0xFFFFU) | (o0 << 16));
+    col[1] = (int32_t)((e1 & 0xFFFFU) | (o1 << 16));
+    col[2] = (int32_t)((e0 >> 16) | (o0 & 0xFFFF0000U));
+    col[3] = (int32_t)((e1 >> 16) | (o1 & 0xFFFF0000U));
+#else
+    for (int j = 0; j < 2; ++j) {
+      col[2 * j] = (int32_t)(((uint32_t)g0[k + 2 * j] & 0xFFFFU) |
+                             ((uint32_t)g0[k + 2 * j + 1] << 16));
+      col[2 * j + 1] = (int32_t)(((uint32_t)g1[k + 2 * j] & 0xFFFFU) |
+                                 ((uint32_t)g1[k + 2 * j + 1] << 16));
+    }
+#endif
+  }
 }
 
 /* Low and high int16 halves of a word, as SMLAD reads them (two's
@@ -95,12 +125,23 @@ static void tinyml_aot_conv(const int8_t* input, int8_t* output,
   for (int p = 0; p < pixels; p += 2) {
     /* An odd last pixel is computed twice and stored twice (same value). */
     const int p1 = p + 1 < pixels ? p + 1 : p;
-    tinyml_aot_im2col(cols, input, p, in_h, in_w, in_c, out_w, k_h, k_w,
-                      stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp, k4,
-                      quad);
-    tinyml_aot_im2col(cols + 1, input, p1, in_h, in_w, in_c, out_w, k_h, k_w,
-                      stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp, k4,
-                      quad);
+    if (quad) {
+      tinyml_aot_im2col(cols, input, p, in_h, in_w, in_c, out_w, k_h, k_w,
+                        stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp);
+      tinyml_aot_im2col(cols + 1, input, p1, in_h, in_w, in_c, out_w, k_h, k_w,
+                        stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp);
+    } else {
+      /* Bytes first (after the columns in the scratch), then packed. */
+      int8_t* g0 = (int8_t*)(cols + k4);
+      int8_t* g1 = g0 + k4;
+      tinyml_aot_gather(g0, input, p, in_h, in_w, in_c, out_w, k_h, k_w,
+                        stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp,
+                        k4);
+      tinyml_aot_gather(g1, input, p1, in_h, in_w, in_c, out_w, k_h, k_w,
+                        stride_h, stride_w, dil_h, dil_w, pad_h, pad_w, in_zp,
+                        k4);
+      tinyml_aot_pack_pair(cols, g0, g1, k4);
+    }
     int8_t* out0 = output + p * out_c;
     int8_t* out1 = output + p1 * out_c;
     for (int o = 0; o < out_c; o += 2) {
