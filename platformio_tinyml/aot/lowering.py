@@ -140,6 +140,22 @@ def _lower_fully_connected(graph: Graph, op: Operator) -> Call:
     mults, shifts = _channel_params(op, inp, filt, out, units)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
+    # Blocks of four rows (a short last block repeats its last row), in words
+    # of four bytes (byte j = bits 8j..8j+7): per four inputs one word per
+    # row, then per leftover input one word holding the four rows.
+    rows = np.vstack([weights, np.repeat(weights[-1:], -units % 4, axis=0)])
+    blocks = rows.reshape(-1, 4, features) & 0xFF
+    main = features // 4 * 4
+    groups = blocks[:, :, :main].reshape(len(blocks), 4, -1, 4).transpose(0, 2, 1, 3)
+    tail = blocks[:, :, main:].transpose(0, 2, 1)[:, :, np.newaxis, :]
+    shifts_8 = np.array([0, 8, 16, 24])
+    words = np.concatenate(
+        [
+            (groups << shifts_8).sum(axis=-1).reshape(len(blocks), -1),
+            (tail << shifts_8).sum(axis=-1).reshape(len(blocks), -1),
+        ],
+        axis=1,
+    )
     return Call(
         op_index=op.index,
         op=op.name,
@@ -163,7 +179,7 @@ def _lower_fully_connected(graph: Graph, op: Operator) -> Call:
         output=out.index,
         macs=batches * units * features,
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in weights.reshape(-1))),
+            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),
@@ -203,11 +219,17 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
     depth4 = (depth + 3) // 4 * 4
     packed = np.zeros((oc, depth4), dtype=np.int64)
     packed[:, :depth] = weights
-    # quad: columns widened 4 channels at a time (see kernels/conv.c); else
-    # each group of four weights is stored as k, k+2, k+1, k+3.
+    # quad: columns widened 4 channels at a time, as c0, c2, c1, c3 (see
+    # kernels/conv.c); the weights follow that order. Weights are widened to
+    # int16 offline, two per word (low half first), interleaved by channel
+    # pair: word (o // 2, k // 2, o % 2). An odd last channel is repeated.
     quad = 1 if ic % 4 == 0 else 0
-    if not quad:
-        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]]
+    if quad:
+        packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
+    if oc % 2:
+        packed = np.vstack([packed, packed[-1:]])
+    pairs = packed.reshape(-1, 2, depth4 // 2, 2).transpose(0, 2, 1, 3)
+    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
@@ -244,7 +266,7 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
             lo,
             hi,
             quad,
-            "(int16_t *){scratch}",
+            "(int32_t *){scratch}",
             0,
             0,
             0,
@@ -252,9 +274,10 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
         inputs=(inp.index,),
         output=out.index,
         macs=oh * ow * oc * kh * kw * ic,
-        scratch_bytes=2 * 2 * depth4,
+        # Columns of two pixels (int16), then (without quad) their bytes.
+        scratch_bytes=2 * 2 * depth4 + (0 if quad else 2 * depth4),
         constants=(
-            ConstArray(names[0], "int8_t", tuple(int(v) for v in packed.reshape(-1))),
+            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),

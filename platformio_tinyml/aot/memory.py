@@ -43,7 +43,7 @@ def plan_memory(buffers: Sequence[Buffer]) -> MemoryPlan:
         buffers: the buffers with their lifetimes, in op steps.
 
     Returns:
-        The offsets (16-byte aligned) and the arena size.
+        The offsets (16-byte aligned) and the arena size (at least 16 bytes).
     """
     placed: list[tuple[Buffer, int]] = []
     order = sorted(buffers, key=lambda b: (-b.size, b.first, b.key))
@@ -61,4 +61,5 @@ def plan_memory(buffers: Sequence[Buffer]) -> MemoryPlan:
         placed.append((buf, offset))
     arena = max((off + _align(b.size) for b, off in placed), default=0)
     offsets = tuple(sorted(((b.key, off) for b, off in placed), key=lambda kv: kv[0]))
-    return MemoryPlan(offsets=offsets, arena_size=_align(arena))
+    # Never 0: the caller declares an array of this size, and C has no empty arrays.
+    return MemoryPlan(offsets=offsets, arena_size=max(_align(arena), ALIGNMENT))

@@ -36,6 +36,25 @@ static inline int32_t tinyml_aot_sxtb16_ror8(int32_t x) {
   return tinyml_aot_sxtb16((int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
 #endif
 }
+/* Two words from a word-aligned address in one LDRD (GCC merges loads only
+ * from 8-byte aligned data); the pointer moves past them. */
+static inline void tinyml_aot_ldrd_inc(const int32_t** p, int32_t* a,
+                                       int32_t* b) {
+#if defined(__GNUC__)
+  const int32_t* q = *p;
+  int32_t lo, hi;
+  __asm("ldrd %0, %1, [%2], #8"
+        : "=r"(lo), "=r"(hi), "+r"(q)
+        : "m"(*(const int32_t(*)[2]) * p));
+  *a = lo;
+  *b = hi;
+  *p = q;
+#else
+  *a = (*p)[0];
+  *b = (*p)[1];
+  *p += 2;
+#endif
+}
 #else
 #define TINYML_AOT_DSP 0
 #endif
