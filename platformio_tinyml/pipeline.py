@@ -83,6 +83,9 @@ class GenerationResult:
     labels: tuple[str, ...]
     test_split: str | None = None  # how the accuracy's test images were chosen
     runtime: str = "tflm"  # what runs the model on the device: "aot" or "tflm"
+    # Flash the model takes on the device: the flatbuffer, or the compiled model's
+    # constants (weights re-ordered, some widened) with runtime aot.
+    flash_model_bytes: int | None = None
     runtime_reason: str = ""
     input_range: str = "0..1"
     input_range_source: str = "default"
@@ -684,6 +687,9 @@ def generate(
         test_split=dataset.split if dataset is not None else None,
         runtime=runtime.runtime,
         runtime_reason=runtime.reason,
+        flash_model_bytes=compiled_model.const_bytes
+        if compiled_model is not None
+        else len(model.tflite),
         input_range=str(input_range),
         input_range_source=input_range_source,
         warnings=tuple(warnings),

@@ -14,7 +14,7 @@ from ..errors import ModelError
 from ..model_info import read_model
 from .compiler import OUTPUT, check_name, plan_program, render_header, render_source
 from .graph import read_graph
-from .lowering import SUPPORTED_OPS
+from .lowering import SUPPORTED_OPS, ConstArray
 
 __all__ = [
     "SUPPORTED_OPS",
@@ -50,6 +50,7 @@ class CompiledModel:
     input_size: int
     output_size: int
     layers: tuple[LayerPlan, ...]
+    const_bytes: int = 0  # weights, biases and tables in flash
 
     @property
     def macs(self) -> int:
@@ -119,4 +120,15 @@ def compile_model(tflite: bytes, name: str) -> CompiledModel:
         input_size=program.input.nbytes,
         output_size=program.output.nbytes,
         layers=tuple(layers),
+        const_bytes=sum(
+            _const_size(c) for layer in program.layers for c in layer.call.constants
+        ),
     )
+
+
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2}
+
+
+def _const_size(const: ConstArray) -> int:
+    """Bytes of one ``static const`` array (4 per element for 32-bit types)."""
+    return len(const.values) * _CTYPE_BYTES.get(const.ctype, 4)

@@ -27,7 +27,7 @@ from ..errors import BudgetError
 from ..fileio import write_atomic
 from ..pipeline import resolve_paths
 
-STAMP_VERSION = 2  # 2: the summary records the runtime
+STAMP_VERSION = 3  # 2: the summary records the runtime; 3: the model's flash
 STAMP_NAME = "generate.json"
 LOCK_NAME = "generate.lock"
 
@@ -100,6 +100,7 @@ class GenerationSummary:
     accuracy: float | None
     runtime: str = "tflm"  # "aot" (compiled model, no TFLM) or "tflm"
     runtime_reason: str = ""
+    flash_model_bytes: int = 0  # the model's flash on the device (0: model_bytes)
 
     @property
     def needs_tflm(self) -> bool:
@@ -116,6 +117,9 @@ class GenerationSummary:
             accuracy=None if result.accuracy is None else float(result.accuracy),
             runtime=str(result.runtime),
             runtime_reason=str(result.runtime_reason),
+            flash_model_bytes=int(
+                getattr(result, "flash_model_bytes", None) or result.model_bytes
+            ),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -128,6 +132,7 @@ class GenerationSummary:
             "accuracy": self.accuracy,
             "runtime": self.runtime,
             "runtime_reason": self.runtime_reason,
+            "flash_model_bytes": self.flash_model_bytes,
         }
 
     @classmethod
@@ -142,6 +147,7 @@ class GenerationSummary:
             accuracy=None if accuracy is None else float(accuracy),
             runtime=str(data["runtime"]),
             runtime_reason=str(data["runtime_reason"]),
+            flash_model_bytes=int(data.get("flash_model_bytes") or data["model_bytes"]),
         )
 
 

@@ -18,7 +18,15 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..boards import MemoryBudget, board_limits, estimate_budget
+from ..boards import (
+    AOT_RUNTIME_FLASH_ESTIMATE,
+    AOT_RUNTIME_RAM_ESTIMATE,
+    RUNTIME_FLASH_ESTIMATE,
+    RUNTIME_RAM_ESTIMATE,
+    MemoryBudget,
+    board_limits,
+    estimate_budget,
+)
 from ..errors import DependencyError, TinyMLError
 from ..tflm_sources import DEFAULT_DIR
 from .plan import (
@@ -180,11 +188,15 @@ def _budget(
     """The board budget of this env (the build checks it; the report only shows it)."""
     if plan.board is None:
         return None
+    summary = stamp.summary
+    aot = not summary.needs_tflm
     return (check_budget if check else estimate_budget)(
         plan.board,
-        stamp.summary.model_bytes,
-        stamp.summary.arena_size,
+        summary.flash_model_bytes or summary.model_bytes,
+        summary.arena_size,
         model_in_flash=model_in_internal_flash(plan.config),
+        runtime_flash=AOT_RUNTIME_FLASH_ESTIMATE if aot else RUNTIME_FLASH_ESTIMATE,
+        runtime_ram=AOT_RUNTIME_RAM_ESTIMATE if aot else RUNTIME_RAM_ESTIMATE,
     )
 
 

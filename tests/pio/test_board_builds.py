@@ -6,9 +6,11 @@ The PlatformIO packages (``ststm32``, ``framework-stm32cubef7``/``h7``,
 ``arm-none-eabi-gcc``, Unity) are assembled once per session by
 ``python -m devtools.stm32_packages`` from git mirrors of the upstream repositories
 (``$TINYML_MIRRORS_DIR``, bare git dirs ``<owner>+<name>/repo``); each example is
-built once per session from a clean copy (``pio run`` and the ``pio test`` firmware),
-and every test reads those builds. Skipped, with the reason, when the mirrors, the
-cross toolchain or a tflite-micro checkout are missing. Building TFLM takes minutes.
+built once per session and runtime from a clean copy (``pio run`` and the ``pio test``
+firmware), and every test reads those builds: the examples as they are (the compiled
+model, no TFLM) and with ``custom_tinyml_runtime = tflm`` (TFLM + CMSIS-NN). Skipped,
+with the reason, when the mirrors or the cross toolchain are missing, and the TFLM
+builds also without a tflite-micro checkout. Building TFLM takes minutes.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from platformio_tinyml.tflm_sources import locate_tflm
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.pio, pytest.mark.compiler, pytest.mark.tflm_sources]
+pytestmark = [pytest.mark.pio, pytest.mark.compiler]
+
+RUNTIMES = ("aot", "tflm")
 
 # The mirrors the assembly reads directly (the submodules' mirrors are checked by
 # the tool itself, which exits with code 2 naming a missing one).
@@ -145,12 +149,6 @@ def stm32_env(
             pytest.skip(
                 f"'{tool}' is not installed (apt-get install gcc-arm-none-eabi)"
             )
-    try:
-        tree = locate_tflm(None)
-    except TinyMLError as exc:
-        pytest.skip(f"tflite-micro sources unusable: {exc}")
-    if tree is None:
-        pytest.skip("no tflite-micro checkout at $TINYML_TFLM_DIR or the default place")
     mirrors = _mirrors_dir()
     core = tmp_path_factory.mktemp("stm32-core")
     proc = _devtool("--mirrors", str(mirrors), "--core-dir", str(core))
@@ -160,7 +158,6 @@ def stm32_env(
     return {
         **pio_env,
         "PLATFORMIO_CORE_DIR": str(core),
-        "TINYML_TFLM_DIR": str(tree.root),
         "TINYML_MIRRORS_DIR": str(mirrors),
     }
 
@@ -172,21 +169,31 @@ def board_build(
     shared_datasets_dir: Path | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[str], BoardBuild]:
-    """Builds one board env of its example once per session, from a clean copy."""
-    done: dict[str, BoardBuild] = {}
+    """Builds one board env of its example once per session and runtime."""
+    done: dict[tuple[str, str], BoardBuild] = {}
 
-    def build(board_id: str) -> BoardBuild:
-        if board_id in done:
-            return done[board_id]
+    def build(board_id: str, runtime: str = "aot") -> BoardBuild:
+        if (board_id, runtime) in done:
+            return done[board_id, runtime]
         board = BOARDS[board_id]
         env = dict(stm32_env)
+        if runtime == "tflm":
+            try:
+                tree = locate_tflm(None)
+            except TinyMLError as exc:
+                pytest.skip(f"tflite-micro sources unusable: {exc}")
+            if tree is None:
+                pytest.skip(
+                    "no tflite-micro checkout at $TINYML_TFLM_DIR or the default place"
+                )
+            env["TINYML_TFLM_DIR"] = str(tree.root)
         if board.needs_cifar10:
             if shared_datasets_dir is None:
                 pytest.skip("CIFAR-10 has no embedded copy; set TINYML_DATASETS_DIR")
             env["TINYML_DATASETS_DIR"] = str(shared_datasets_dir)
         else:
             env.pop("TINYML_DATASETS_DIR", None)  # the embedded MNIST subset: fast
-        project = tmp_path_factory.mktemp(board_id) / board.example
+        project = tmp_path_factory.mktemp(f"{board_id}-{runtime}") / board.example
         shutil.copytree(
             REPO / "examples" / board.example,
             project,
@@ -194,8 +201,12 @@ def board_build(
         )
         ini = (project / "platformio.ini").read_text()
         ini = ini.replace("symlink://../../", f"symlink://{REPO}/")
-        # One epoch: the model's size, hence the firmware's, does not depend on it.
-        ini = piotools.set_ini_option(ini, "custom_tinyml_epochs", "1")
+        # The shipped model; fewer host accuracy images than the default, for speed.
+        ini = piotools.set_ini_option(ini, "custom_tinyml_verify_samples", "200")
+        # In the board env's own section (the qemu envs set their own runtime).
+        header = f"[env:{board.env}]\n"
+        assert header in ini
+        ini = ini.replace(header, f"{header}custom_tinyml_runtime = {runtime}\n", 1)
         (project / "platformio.ini").write_text(ini)
         seeded = _devtool(
             "seed-unity",
@@ -209,10 +220,10 @@ def board_build(
         assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
         elf = project / ".pio" / "build" / board.env / "firmware.elf"
         kept = shutil.copyfile(elf, elf.with_name("run-firmware.elf"))
-        done[board_id] = BoardBuild(
+        done[board_id, runtime] = BoardBuild(
             board, project, env, run.stdout + run.stderr, Path(kept)
         )
-        return done[board_id]
+        return done[board_id, runtime]
 
     return build
 
@@ -272,18 +283,22 @@ def measured_flash_ram(elf: Path) -> tuple[int, int]:
 # Checks of the `pio run` firmware first, then those of the `pio test` firmware.
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("board_id", sorted(BOARDS))
 def test_board_env_builds_and_links(
-    board_id: str, board_build: Callable[[str], BoardBuild]
+    board_id: str, runtime: str, board_build: Callable[..., BoardBuild]
 ) -> None:
-    build = board_build(board_id)
+    build = board_build(board_id, runtime)
     assert build.elf.stat().st_size > 0
     out = build.run_output
     # The examples pin GCC 12 and the assembled toolchain package satisfies the pin.
     assert re.search(r"toolchain-gccarmnoneeabi @ 1\.12\d{4}\.\d+ \(12\.", out), out[
         :3000
     ]
-    assert "TFLM: " in out and "cmsis_nn kernels" in out
+    if runtime == "tflm":
+        assert "TFLM: " in out and "cmsis_nn kernels" in out
+    else:  # the compiled model: no TFLM looked for or built
+        assert "runtime: aot" in out and "TFLM: " not in out, out[-3000:]
 
 
 def _check_float_abi(board: Board, elf: Path) -> None:
@@ -299,12 +314,13 @@ def _check_float_abi(board: Board, elf: Path) -> None:
         assert f64 == [], f"{len(f64)} double-precision instructions: {f64[:5]}"
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("board_id", sorted(BOARDS))
 def test_firmware_is_hard_float_with_the_boards_fpu(
-    board_id: str, board_build: Callable[[str], BoardBuild]
+    board_id: str, runtime: str, board_build: Callable[..., BoardBuild]
 ) -> None:
     """readelf -A; for the F746 also objdump -d: not one .f64 instruction."""
-    build = board_build(board_id)
+    build = board_build(board_id, runtime)
     _check_float_abi(build.board, build.elf)
 
 
@@ -318,17 +334,18 @@ def test_h747_firmware_links_the_display_drivers(
     assert "[tinyml] BSP: stm32h747i_discovery_camera.c" in build.run_output
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("board_id", sorted(BOARDS))
 def test_flash_and_ram_match_the_budget_line(
-    board_id: str, board_build: Callable[[str], BoardBuild]
+    board_id: str, runtime: str, board_build: Callable[..., BoardBuild]
 ) -> None:
-    build = board_build(board_id)
+    build = board_build(board_id, runtime)
     budget = _BUDGET_RE.search(build.run_output)
     assert budget and budget.group(1) == board_id, build.run_output[-3000:]
     flash_budget, ram_budget = (int(budget.group(i).replace(",", "")) for i in (2, 3))
     flash, ram = measured_flash_ram(build.elf)
     print(
-        f"{board_id}: flash {flash:,} B (budget {flash_budget:,}), "
+        f"{board_id} ({runtime}): flash {flash:,} B (budget {flash_budget:,}), "
         f"RAM {ram:,} B (budget {ram_budget:,})"
     )
     assert abs(flash - flash_budget) <= 0.10 * flash, (flash, flash_budget)

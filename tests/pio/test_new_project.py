@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """A new project as the README shows it: ``lib_deps = tinyml`` and its ``main.cpp``.
 
-Without a TFLM checkout and without network access the build must stop before
-compiling, with one line that names the fix, never with a C++ error. The project is
-built for the offline QEMU platform (the README's board needs the registry).
+By default the model is compiled to C and the project builds with no TFLM at all.
+With ``custom_tinyml_runtime = tflm``, no TFLM checkout and no network access, the
+build must stop before compiling, with one line that names the fix, never with a C++
+error. The project is built for the offline QEMU platform (the README's board needs
+the registry).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _readme_main_cpp() -> str:
     return match.group(1)
 
 
-def _new_project(root: Path) -> Path:
+def _new_project(root: Path, *options: str) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "src" / "main.cpp").write_text(_readme_main_cpp())
     (root / "platformio.ini").write_text(
@@ -36,19 +38,41 @@ def _new_project(root: Path) -> Path:
         "board = mps2_an500\n"
         f"lib_deps = tinyml=symlink://{REPO}\n"
         "custom_tinyml_model = mnist_dense\n"
-        "custom_tinyml_epochs = 1\n"
+        "custom_tinyml_verify_samples = 100\n" + "".join(f"{o}\n" for o in options)
     )
     return root
+
+
+def test_by_default_a_new_project_builds_without_tflm(
+    piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = _new_project(tmp_path / "new")
+    home = tmp_path / "home"  # no ~/.cache/tinyml-deps/tflite-micro here
+    home.mkdir()
+    run = piotools.run_pio(
+        pio_env,
+        project,
+        "run",
+        extra_env={
+            "HOME": str(home),
+            "TINYML_TFLM_DIR": "",
+            "TINYML_TFLM_SOURCE_BASE": f"file://{tmp_path / 'offline'}",
+        },
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert "runtime: aot" in run.output
+    assert "TFLM: " not in run.output
+    assert (project / ".pio" / "build" / "qemu" / "program.elf").is_file()
 
 
 def _error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if "error" in line.lower()]
 
 
-def test_without_tflm_and_offline_the_build_stops_with_one_line(
+def test_tflm_without_a_checkout_and_offline_stops_with_one_line(
     piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
 ) -> None:
-    project = _new_project(tmp_path / "new")
+    project = _new_project(tmp_path / "new", "custom_tinyml_runtime = tflm")
     home = tmp_path / "home"  # no ~/.cache/tinyml-deps/tflite-micro here
     home.mkdir()
     run = piotools.run_pio(
@@ -74,7 +98,7 @@ def test_without_tflm_and_offline_the_build_stops_with_one_line(
 def test_an_empty_tflm_dir_stops_with_one_line_naming_it(
     piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
 ) -> None:
-    project = _new_project(tmp_path / "new")
+    project = _new_project(tmp_path / "new", "custom_tinyml_runtime = tflm")
     empty = tmp_path / "empty-tflm"
     empty.mkdir()
     run = piotools.run_pio(
