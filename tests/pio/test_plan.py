@@ -188,7 +188,7 @@ def test_stamp_file_layout(tmp_path: Path) -> None:
     P.write_stamp(plan, write_result(plan))
     data = json.loads(plan.stamp_path.read_text())
     assert data["fingerprint"] == TEST_FINGERPRINT
-    assert data["stamp_version"] == 2
+    assert data["stamp_version"] == P.STAMP_VERSION == 3
     assert len(data["outputs"]) == 4
     assert data["tflm_sources"] == [str(plan.generated_src / "digits_model.cpp")]
     assert data["summary"]["model_bytes"] == 20_480
