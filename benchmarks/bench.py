@@ -1105,7 +1105,8 @@ def _render_memory(fw: Mapping[str, Any] | None) -> list[str]:
             continue
         if limits is None or not limits.flash_bytes or not limits.ram_bytes:
             lines.append(
-                f"| {ex['example']} | {ex['model']} | {board.name} | "
+                f"| {ex['example']} | {ex['model']} ({ex['images']}× "
+                f"{ex['image_format']}) | {board.name} | "
                 f"{mem['flash']:,} B (no board manifest installed) | "
                 f"{mem['ram']:,} B | {mem['arena']:,} B |"
             )
