@@ -54,7 +54,6 @@ __all__ = [
     "open_port",
     "prepare_image",
     "qemu_device",
-    "register_cli",
 ]
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".npy"}
@@ -484,38 +483,3 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         return _run(args, transport)
     finally:
         transport.close()
-
-
-def register_cli(sub: Any) -> None:
-    """Add the ``classify`` subcommand to the ``tinyml`` parser."""
-    p = sub.add_parser(
-        "classify",
-        help="classify your own images (or drawn digits) on a board or in QEMU",
-    )
-    p.add_argument("images", nargs="*", help="PNG, JPEG, BMP or .npy files")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument(
-        "--port", help="serial port or pyserial URL (/dev/ttyACM0, socket://h:p)"
-    )
-    where.add_argument(
-        "--qemu", metavar="FIRMWARE.elf", help="run this firmware in QEMU and use it"
-    )
-    p.add_argument("--baud", type=int, default=115200, help="default 115200")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument(
-        "--compare",
-        action="store_true",
-        help="also run the host TFLM on the same bytes; exit 1 unless bit-exact",
-    )
-    p.add_argument("--model", help=".tflite for --compare (default: from the ELF)")
-    p.add_argument(
-        "--strokes",
-        action="append",
-        metavar="FILE.json",
-        help="a drawn digit: {width, height, strokes: [[[x, y], ...]]}",
-    )
-    p.add_argument("--lcd", metavar="PNG", help="with --qemu: save the emulated LCD")
-    p.add_argument(
-        "--timeout", type=float, default=20.0, help="seconds per reply (default 20)"
-    )
-    p.set_defaults(handler=_cmd_classify)

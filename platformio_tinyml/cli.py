@@ -308,6 +308,47 @@ def _add_all_options(p: argparse.ArgumentParser) -> None:
         )
 
 
+def _cmd_classify_lazy(args: argparse.Namespace) -> int:
+    from .classify import _cmd_classify  # numpy, pyserial: only when classifying
+
+    return _cmd_classify(args)
+
+
+def _add_classify_parser(sub: Any) -> None:
+    """Add the ``classify`` subcommand to the ``tinyml`` parser."""
+    p = sub.add_parser(
+        "classify",
+        help="classify your own images (or drawn digits) on a board or in QEMU",
+    )
+    p.add_argument("images", nargs="*", help="PNG, JPEG, BMP or .npy files")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--port", help="serial port or pyserial URL (/dev/ttyACM0, socket://h:p)"
+    )
+    where.add_argument(
+        "--qemu", metavar="FIRMWARE.elf", help="run this firmware in QEMU and use it"
+    )
+    p.add_argument("--baud", type=int, default=115200, help="default 115200")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the host TFLM on the same bytes; exit 1 unless bit-exact",
+    )
+    p.add_argument("--model", help=".tflite for --compare (default: from the ELF)")
+    p.add_argument(
+        "--strokes",
+        action="append",
+        metavar="FILE.json",
+        help="a drawn digit: {width, height, strokes: [[[x, y], ...]]}",
+    )
+    p.add_argument("--lcd", metavar="PNG", help="with --qemu: save the emulated LCD")
+    p.add_argument(
+        "--timeout", type=float, default=20.0, help="seconds per reply (default 20)"
+    )
+    p.set_defaults(handler=_cmd_classify_lazy)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinyml",
@@ -430,9 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_zoo_parser(sub)
 
-    from .classify import register_cli as _register_classify
-
-    _register_classify(sub)
+    _add_classify_parser(sub)
     return parser
 
 

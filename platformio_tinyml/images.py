@@ -143,9 +143,14 @@ def _check_format(fmt: str) -> str:
 
 
 def _check_nhwc(x: npt.NDArray[Any], what: str = "images") -> None:
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] not in (1, 3):
+    if (
+        x.dtype != np.uint8
+        or x.ndim != 4
+        or x.shape[3] not in (1, 3)
+        or min(x.shape[1:3]) < 1
+    ):
         raise ImageError(
-            f"{what} must be uint8 (N, H, W, 1|3), got {x.dtype} shape "
+            f"{what} must be uint8 (N, H, W, 1|3) with H, W >= 1, got {x.dtype} shape "
             f"'{tuple(x.shape)}'; convert them with load_image_files()"
         )
 

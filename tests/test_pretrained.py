@@ -272,11 +272,11 @@ def test_the_embedded_subset_warns_that_it_overstates_a_shipped_model(
 
     monkeypatch.delenv("TINYML_DATASETS_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    if resolve_source("mnist", tmp_path).kind != "embedded":
+    # No datasets folder named: the embedded subset (a named folder without
+    # mnist.npz is an error, never a silent fallback).
+    if resolve_source("mnist", None).kind != "embedded":
         pytest.skip("the embedded MNIST subset is not installed")
-    cfg = TinyMLConfig(
-        model="mnist_dense", datasets_dir=tmp_path, images=0, verify_samples=100
-    )
+    cfg = TinyMLConfig(model="mnist_dense", images=0, verify_samples=100)
     result = pipeline.generate(cfg, tmp_path / "out", cache_dir=tmp_path / "cache")
     model = pretrained_models()["mnist_dense"]
     assert len(result.warnings) == 1

@@ -3,26 +3,42 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from platformio_tinyml.boards import BOARDS, RUNTIME_FLASH_ESTIMATE
+from platformio_tinyml.boards import RUNTIME_FLASH_ESTIMATE
 from platformio_tinyml.cli import main
 from platformio_tinyml.pretrained import pretrained_models
 from platformio_tinyml.zoo import ARCHITECTURES
 from platformio_tinyml.zoo_catalog import boards_that_fit, zoo_rows
 
 
-def test_boards_that_fit_follow_the_board_limits() -> None:
-    assert set(boards_that_fit(100_000, 10_000)) == set(BOARDS)
-    f746 = BOARDS["disco_f746ng"]
-    big = f746.flash_bytes - RUNTIME_FLASH_ESTIMATE + 1  # one byte too many for F746
+def test_boards_that_fit_follow_the_board_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Limits come from the boards' PlatformIO manifests: installed here for two.
+    boards_dir = tmp_path / "core" / "platforms" / "ststm32" / "boards"
+    boards_dir.mkdir(parents=True)
+    for board_id, flash, ram in (
+        ("disco_f746ng", 1_048_576, 327_680),
+        ("disco_h747xi", 2_097_152, 524_288),
+    ):
+        manifest = {"upload": {"maximum_size": flash, "maximum_ram_size": ram}}
+        (boards_dir / f"{board_id}.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("PLATFORMIO_CORE_DIR", str(tmp_path / "core"))
+    assert set(boards_that_fit(100_000, 10_000)) == {
+        "disco_f746ng",
+        "disco_h747xi",
+        "mps2_an500",  # the checkout's own emulated board
+    }
+    big = 1_048_576 - RUNTIME_FLASH_ESTIMATE + 1  # one byte too many for F746
     fits = boards_that_fit(big, 10_000)
     assert "disco_f746ng" not in fits and "disco_h747xi" in fits
-    assert boards_that_fit(10_000, 600_000) == ("mimxrt1060_evk", "mps2_an500")
+    assert "mimxrt1060_evk" not in fits  # no manifest installed: not claimed
     assert boards_that_fit(10**9, 0) == ()
 
 
