@@ -1200,7 +1200,40 @@ def render_results(results: Mapping[str, Any]) -> str:
     lines += _render_instructions(results.get("firmware"))
     lines += _render_memory(results.get("firmware"))
     lines += _render_accuracy(results.get("accuracy"), bool(meta.get("quick")))
+    lines += _render_board_builds(_read_board_builds())
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _read_board_builds() -> Mapping[str, Any] | None:
+    path = HERE / "board_builds.json"
+    data: Mapping[str, Any] | None = (
+        json.loads(path.read_text()) if path.is_file() else None
+    )
+    return data
+
+
+def _render_board_builds(data: Mapping[str, Any] | None) -> list[str]:
+    """The real board envs' sizes, as measured by the board-build tests."""
+    if not data:
+        return []
+    lines = [
+        "## Real board builds",
+        "",
+        f"Measured {data.get('date', '')} ({data.get('how', '')}). The budget line is "
+        "what the build printed before compiling; the MNIST examples' serial link and "
+        "digit pad (`app RAM`) are the application's own and not in the budget.",
+        "",
+        "| example | model | runtime | flash / budget line | RAM / budget line "
+        "| app RAM |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in data.get("builds", []):
+        lines.append(
+            f"| {b['example']} | {b['model']} | {b['runtime']} | {b['flash']:,} / "
+            f"{b['budget_flash']:,} B | {b['ram']:,} / {b['budget_ram']:,} B | "
+            f"{b['app_ram']:,} B |"
+        )
+    return [*lines, ""]
 
 
 # --- Driver --------------------------------------------------------------------------
