@@ -247,6 +247,10 @@ def pytest_collection_modifyitems(
 
 # Skip reasons grouped into causes, first match wins.
 _SKIP_CAUSES: tuple[tuple[str, str], ...] = (
+    (
+        r"TINYML_MIRRORS_DIR|git mirror",
+        "missing upstream git mirrors (set TINYML_MIRRORS_DIR)",
+    ),
     (r"tflite-micro (checkout|sources)|TINYML_TFLM_DIR", "missing TFLM checkout"),
     (r"STM32Cube|vendor|BSP|HAL|CMSIS-device|MCUXpresso", "missing vendor headers"),
     (r"[Zz]ephyr", "missing Zephyr tree"),
