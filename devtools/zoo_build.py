@@ -5,7 +5,9 @@ Usage (from the repository root, with the datasets of docs/datasets.md)::
 
     python -m devtools.zoo_build mnist_lenet5 [--epochs N] [--datasets-dir DIR]
 
-It trains with the architecture's recipe (``platformio_tinyml.zoo``), converts to
+It trains with the architecture's recipe (``platformio_tinyml.zoo``; a recipe with
+``init_from`` first fetches that pretrained model, through ``$TINYML_ZOO_MIRROR``
+when offline), converts to
 full-int8 with the recipe's calibration images, measures int8 and float accuracy on
 the whole test split with the host TFLM (float optionally with TFLite's reference
 kernels, ``--float-with tflite``: TFLM's float kernels are slow for CIFAR-10 models),
@@ -120,6 +122,13 @@ def build(
     }
     if float_with == "tflite":
         entry["float_measured_with"] = "tflite builtin kernels"
+    if arch.recipe.init_from is not None:
+        entry["init_from"] = arch.recipe.init_from
+        entry["origin"] = (
+            f"fine-tuned for {trained.epochs} epochs from the pretrained "
+            f"'{arch.recipe.init_from}' weights (train_seconds counts the "
+            "fine-tuning only)"
+        )
     write_atomic(ZOO_DIR / str(entry["file"]), int8)
     return entry
 

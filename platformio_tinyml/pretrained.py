@@ -50,6 +50,7 @@ class PretrainedModel:
         train_seconds: training wall-clock time on the reference machine.
         command: the command that reproduces the model.
         origin: where the weights come from, for humans.
+        init_from: the pretrained model the training started from, if any.
     """
 
     name: str
@@ -68,6 +69,7 @@ class PretrainedModel:
     train_seconds: float | None = None
     command: str | None = None
     origin: str = ""
+    init_from: str | None = None
 
     @property
     def shipped(self) -> bool:

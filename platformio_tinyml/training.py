@@ -192,7 +192,9 @@ def train_model(
         if hit is not None:
             return hit
         start = time.monotonic()
-        accuracy, data = _fit(architecture, dataset, n_epochs, seed, progress)
+        accuracy, data = _fit(
+            architecture, dataset, n_epochs, seed, progress, Path(cache_dir)
+        )
         trained = result(accuracy, round(time.monotonic() - start, 1))
         write_atomic(model_path, data)
         record = {
@@ -260,8 +262,68 @@ def _learning_rate(
     )
 
 
+def _warm_start(
+    keras: Any, model: Any, source: str, dataset: Dataset, cache: Path
+) -> None:
+    """Load a pretrained model's weights into ``model`` (see ``warm_start``)."""
+    from .pretrained import find_pretrained, pretrained_path
+    from .warm_start import identity_batch_norm, match_layers, pretrained_weights
+
+    entry = find_pretrained(source)
+    if entry is None:
+        raise TinyMLError(
+            f"recipe starts from '{source}', which is not a pretrained zoo model; "
+            "name one listed by 'tinyml zoo list'"
+        )
+    weights = pretrained_weights(pretrained_path(entry, cache).read_bytes())
+    layers = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
+    wanted = [
+        (
+            "CONV_2D" if isinstance(layer, keras.layers.Conv2D) else "FULLY_CONNECTED",
+            tuple(int(d) for d in layer.kernel.shape),
+        )
+        for layer in layers
+    ]
+    for layer, found in zip(layers, match_layers(wanted, weights), strict=True):
+        if not layer.use_bias:
+            raise TinyMLError(
+                f"layer '{layer.name}' has no bias to take the pretrained one from "
+                f"'{source}'; give the architecture biased layers"
+            )
+        layer.set_weights([found.kernel, found.bias])
+    norms = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not norms:
+        return
+    # The pretrained convolutions carry their folded batch norms: make each layer
+    # the identity, then give it the statistics of its own input on training images,
+    # so that training-mode normalisation starts from the pretrained function too.
+    for layer in norms:
+        n = int(layer.gamma.shape[0])
+        layer.set_weights(
+            [np.ones(n), np.zeros(n), np.zeros(n), np.full(n, 1.0 - layer.epsilon)]
+        )
+    probe = keras.Model(model.inputs, [layer.input for layer in norms])
+    sample = to_model_input(dataset.x_train[:2000], "float32")
+    outputs = probe.predict(sample, batch_size=500, verbose=0)
+    for layer, pre_norm in zip(norms, outputs, strict=True):
+        layer.set_weights(identity_batch_norm(pre_norm, float(layer.epsilon)))
+
+
 def _fit(
-    architecture: str, dataset: Dataset, epochs: int, seed: int, progress: bool
+    architecture: str,
+    dataset: Dataset,
+    epochs: int,
+    seed: int,
+    progress: bool,
+    cache: Path,
 ) -> tuple[float, bytes]:
     """Train by the architecture's recipe; return (test accuracy, ``.keras`` bytes)."""
     arch = get_architecture(architecture)
@@ -272,6 +334,8 @@ def _fit(
     tf.config.experimental.enable_op_determinism()
 
     model = build_model(architecture, batch_size=None, num_classes=dataset.num_classes)
+    if recipe.init_from is not None:
+        _warm_start(keras, model, recipe.init_from, dataset, cache)
     steps = -(-len(dataset.y_train) // recipe.batch_size)
     schedule = _learning_rate(keras, recipe, steps, epochs)
     optimizer = (

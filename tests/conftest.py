@@ -31,6 +31,7 @@ import importlib.util
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -157,6 +158,43 @@ def tiny_float_model(
     path = tmp_path_factory.mktemp("tiny-float") / "tiny_float.tflite"
     path.write_bytes(data)
     return TinyModel(_tiny_trained, data, path, synthetic_dataset)
+
+
+# A local git mirror of mlcommons/tiny (``$TINYML_MIRRORS_DIR/mlcommons+tiny/repo``)
+# stands in for the network when a test needs the pinned MLPerf Tiny ResNet-8.
+MLPERF_MIRROR = (
+    Path(os.environ.get("TINYML_MIRRORS_DIR", "/work/.mirror"))
+    / "mlcommons+tiny"
+    / "repo"
+)
+MLPERF_PATH = (
+    "benchmark/training/image_classification/trained_models/"
+    "pretrainedResnet_quant.tflite"
+)
+
+
+@pytest.fixture
+def mlperf_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file:// mirror of raw.githubusercontent.com holding the pinned model,
+    copied from a local git mirror of mlcommons/tiny (the network stand-in)."""
+    if not (MLPERF_MIRROR / "HEAD").is_file():
+        pytest.skip(f"no local git mirror of mlcommons/tiny at {MLPERF_MIRROR}")
+    from platformio_tinyml import pretrained
+
+    model = pretrained.find_pretrained("mlperf_resnet8")
+    assert model is not None and model.url is not None
+    rel = model.url[len(pretrained.GITHUB_RAW) :]  # mlcommons/tiny/<commit>/<path>
+    commit = rel.split("/")[2]
+    data = subprocess.run(
+        ["git", f"--git-dir={MLPERF_MIRROR}", "show", f"{commit}:{MLPERF_PATH}"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    target = tmp_path / "mirror" / rel
+    target.parent.mkdir(parents=True)
+    target.write_bytes(data)
+    monkeypatch.setenv(pretrained.MIRROR_ENV, (tmp_path / "mirror").as_uri())
+    return target
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ is fetched through a mirror, and a shipped zoo name builds without training."""
 from __future__ import annotations
 
 import math
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,6 @@ from platformio_tinyml.pretrained import (
 )
 
 SHIPPED = sorted(n for n, m in pretrained_models().items() if m.shipped)
-MLPERF_MIRROR = Path("/work/.mirror/mlcommons+tiny/repo")
-MLPERF_PATH = (
-    "benchmark/training/image_classification/trained_models/"
-    "pretrainedResnet_quant.tflite"
-)
 DATASET_FILES = {"mnist": "mnist.npz", "cifar10": "cifar10_jpg.tar.gz"}
 
 
@@ -122,28 +116,6 @@ def test_shipped_accuracy_on_the_whole_test_split(
 
 
 # --- The pinned upstream MLPerf Tiny ResNet-8 -------------------------------------
-
-
-@pytest.fixture
-def mlperf_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A file:// mirror of raw.githubusercontent.com holding the pinned model,
-    copied from a local git mirror of mlcommons/tiny (the network stand-in)."""
-    if not (MLPERF_MIRROR / "HEAD").is_file():
-        pytest.skip(f"no local git mirror of mlcommons/tiny at {MLPERF_MIRROR}")
-    model = find_pretrained("mlperf_resnet8")
-    assert model is not None and model.url is not None
-    rel = model.url[len(pretrained.GITHUB_RAW) :]  # mlcommons/tiny/<commit>/<path>
-    commit = rel.split("/")[2]
-    data = subprocess.run(
-        ["git", f"--git-dir={MLPERF_MIRROR}", "show", f"{commit}:{MLPERF_PATH}"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    target = tmp_path / "mirror" / rel
-    target.parent.mkdir(parents=True)
-    target.write_bytes(data)
-    monkeypatch.setenv(pretrained.MIRROR_ENV, (tmp_path / "mirror").as_uri())
-    return target
 
 
 def test_mlperf_resnet8_is_fetched_by_url_and_sha256(

@@ -267,3 +267,37 @@ def test_lenet5_recipe_end_to_end_on_a_small_budget(
     accuracy = evaluate_accuracy(data, small, samples=1000)
     assert trained.train_seconds > 0
     assert accuracy >= 0.93, accuracy
+
+
+@pytest.mark.tflm
+def test_resnet8_recipe_starts_from_the_mlperf_weights(
+    mlperf_mirror: Path, shared_datasets_dir: Path | None, tmp_path: Path
+) -> None:
+    """One short epoch on 2,000 images: a random start is near chance (~25%), the
+    MLPerf start is already at that model's accuracy on these JPEG images (~75%)."""
+    if (
+        shared_datasets_dir is None
+        or not (shared_datasets_dir / "cifar10_jpg.tar.gz").is_file()
+    ):
+        pytest.skip("cifar10_jpg.tar.gz not available; set TINYML_DATASETS_DIR")
+    cifar = load_dataset("cifar10", datasets_dir=shared_datasets_dir)
+    rng = np.random.default_rng(0)
+    train = rng.choice(len(cifar.y_train), 2000, replace=False)
+    test = rng.choice(len(cifar.y_test), 1000, replace=False)
+    small = dataclasses.replace(
+        cifar,
+        x_train=cifar.x_train[train],
+        y_train=cifar.y_train[train],
+        x_test=cifar.x_test[test],
+        y_test=cifar.y_test[test],
+        fingerprint=cifar.fingerprint + "-subset",
+    )
+    trained = train_model(
+        "cifar10_resnet8",
+        small,
+        epochs=1,
+        seed=1,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
+    assert trained.float_accuracy >= 0.65
