@@ -54,6 +54,7 @@ class ModelStage:
     tflite_path: Path
     source: str
     float_accuracy: float | None
+    float_accuracy_note: str = ""  # where the float figure was measured
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class GenerationResult:
     input_range: str = "0..1"
     input_range_source: str = "default"
     warnings: tuple[str, ...] = ()
+    float_accuracy_note: str = ""  # where float_accuracy was measured
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (paths as strings)."""
@@ -105,8 +107,16 @@ class GenerationResult:
     def summary(self) -> str:
         """A few human lines: model, arena, ops, accuracy, outputs."""
         acc = "n/a" if self.accuracy is None else f"{self.accuracy * 100:.2f}%"
-        if self.float_accuracy is not None:
-            acc += f" (float {self.float_accuracy * 100:.2f}%)"
+        # The float figure comes from elsewhere (training, or the shipped model's
+        # manifest), so it is named with where it was measured.
+        float_line = (
+            []
+            if self.float_accuracy is None
+            else [
+                f"float     {self.float_accuracy * 100:.2f}%"
+                + (f" ({self.float_accuracy_note})" if self.float_accuracy_note else "")
+            ]
+        )
         lines = [
             f"model     {self.model_source}: {self.model_bytes:,} bytes, "
             f"{self.macs:,} MACs",
@@ -115,6 +125,7 @@ class GenerationResult:
             f"ops       {', '.join(self.ops)}",
             f"runtime   {self.runtime} ({self.runtime_reason})",
             f"accuracy  {acc} on {self.verify_samples} test images (host TFLM)",
+            *float_line,
             f"input     pixels as {self.input_range} ({self.input_range_source})",
         ]
         if self.accuracy is not None and self.test_split:
@@ -316,7 +327,13 @@ def resolve_model(
         read_model(tflite, source=str(path))
         where = "shipped" if pretrained.shipped else "pinned upstream"
         log(f"model {cfg.model}: {where} int8 model, no training")
-        return ModelStage(tflite, path, f"zoo:{cfg.model}", pretrained.accuracy_float)
+        note = (
+            f"float model on {pretrained.test_images:,} {pretrained.dataset} test "
+            "images, from the zoo manifest"
+        )
+        return ModelStage(
+            tflite, path, f"zoo:{cfg.model}", pretrained.accuracy_float, note
+        )
     if cfg.model in ARCHITECTURES:
         from .training import train_model
 
@@ -331,7 +348,10 @@ def resolve_model(
         tflite, path = _convert_cached(
             trained.path, trained.cache_key, cfg, data, cache_dir, log
         )
-        return ModelStage(tflite, path, f"zoo:{cfg.model}", trained.float_accuracy)
+        note = f"Keras, after training, on {len(dataset.y_test):,} test images"
+        return ModelStage(
+            tflite, path, f"zoo:{cfg.model}", trained.float_accuracy, note
+        )
 
     from .model_sources import fetch_model, model_source_kind
 
@@ -678,6 +698,7 @@ def generate(
         macs=info.macs,
         accuracy=report.accuracy,
         float_accuracy=model.float_accuracy,
+        float_accuracy_note=model.float_accuracy_note,
         bit_exact_fraction=report.bit_exact_fraction,
         verify_samples=report.samples,
         dataset=dataset.description if dataset is not None else None,

@@ -294,6 +294,8 @@ def _render_html(data: ReportData, figures: list[str]) -> str:
     esc = html.escape
     acc = "n/a" if r.accuracy is None else f"{r.accuracy * 100:.2f}%"
     facc = "n/a" if r.float_accuracy is None else f"{r.float_accuracy * 100:.2f}%"
+    if r.float_accuracy is not None and r.float_accuracy_note:
+        facc += f" ({r.float_accuracy_note})"
     rows = [
         ("model", r.model_source),
         ("model bytes", f"{r.model_bytes:,}"),
@@ -304,7 +306,7 @@ def _render_html(data: ReportData, figures: list[str]) -> str:
         ),
         ("ops", ", ".join(r.ops)),
         ("accuracy (int8, host TFLM)", f"{acc} on {r.verify_samples} test images"),
-        ("accuracy (float, Keras)", facc),
+        ("accuracy (float)", facc),
         ("dataset", r.dataset or "n/a"),
     ]
     if r.bit_exact_fraction is not None:

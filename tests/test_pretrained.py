@@ -190,6 +190,11 @@ def test_first_generate_of_a_shipped_zoo_model_trains_nothing(
     assert any("shipped int8 model, no training" in m for m in messages)
     assert result.input_range == "0..1" and result.warnings == ()
     assert "pixels as 0..1 (inferred from the input quantization)" in result.summary()
+    # The float figure is the manifest's, measured elsewhere: the summary says so.
+    assert (
+        f"float     {model.accuracy_float * 100:.2f}% (float model on 10,000 mnist "
+        "test images, from the zoo manifest)"
+    ) in result.summary().splitlines()
     # Explicit epochs retrain (here: the guard above fires).
     with pytest.raises(AssertionError, match="must not be trained"):
         pipeline.generate(
