@@ -64,6 +64,17 @@ def boards_that_fit(model_bytes: int, arena_bytes: int) -> tuple[str, ...]:
     return tuple(fits)
 
 
+def boards_not_installed() -> tuple[str, ...]:
+    """Boards the ``fits`` column cannot judge: no PlatformIO manifest installed."""
+    missing = []
+    for board_id in BOARDS:
+        try:
+            limits_from_manifest(board_id)
+        except ConfigError:
+            missing.append(board_id)
+    return tuple(missing)
+
+
 def zoo_rows() -> tuple[ZooRow, ...]:
     """Every zoo name: trainable architectures first, then upstream-only models."""
     pretrained = pretrained_models()
@@ -84,8 +95,13 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.2f}%"
 
 
-def format_zoo_table(rows: tuple[ZooRow, ...]) -> str:
-    """The catalog as an aligned text table."""
+def format_zoo_table(rows: tuple[ZooRow, ...], unchecked: tuple[str, ...] = ()) -> str:
+    """The catalog as an aligned text table.
+
+    Args:
+        rows: :func:`zoo_rows`.
+        unchecked: boards left out of ``fits`` (see :func:`boards_not_installed`).
+    """
     header = (
         "name",
         "dataset",
@@ -139,6 +155,12 @@ def format_zoo_table(rows: tuple[ZooRow, ...]) -> str:
         "accuracy: top-1 on the whole test split, measured with the host TFLM; "
         "fits: flash and RAM hold model, arena and runtime"
     )
+    if unchecked:
+        text.append(
+            f"not judged (no PlatformIO board manifest installed): "
+            f"{', '.join(unchecked)}; install the platform (example: pio pkg "
+            "install -g -p ststm32)"
+        )
     return "\n".join(text)
 
 
@@ -171,7 +193,7 @@ def get_zoo_model(name: str, out: Path, cache_dir: Path) -> Path:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    print(format_zoo_table(zoo_rows()))
+    print(format_zoo_table(zoo_rows(), boards_not_installed()))
     return 0
 
 

@@ -14,7 +14,12 @@ from platformio_tinyml.boards import RUNTIME_FLASH_ESTIMATE
 from platformio_tinyml.cli import main
 from platformio_tinyml.pretrained import pretrained_models
 from platformio_tinyml.zoo import ARCHITECTURES
-from platformio_tinyml.zoo_catalog import boards_that_fit, zoo_rows
+from platformio_tinyml.zoo_catalog import (
+    boards_not_installed,
+    boards_that_fit,
+    format_zoo_table,
+    zoo_rows,
+)
 
 
 def test_boards_that_fit_follow_the_board_limits(
@@ -40,6 +45,13 @@ def test_boards_that_fit_follow_the_board_limits(
     assert "disco_f746ng" not in fits and "disco_h747xi" in fits
     assert "mimxrt1060_evk" not in fits  # no manifest installed: not claimed
     assert boards_that_fit(10**9, 0) == ()
+    # ... and `zoo list` says which boards it could not judge.
+    assert boards_not_installed() == ("mimxrt1060_evk",)
+    out = format_zoo_table(zoo_rows(), boards_not_installed()).splitlines()
+    assert out[-1].startswith(
+        "not judged (no PlatformIO board manifest installed): mimxrt1060_evk;"
+    )
+    assert not format_zoo_table(zoo_rows()).splitlines()[-1].startswith("not judged")
 
 
 def test_rows_cover_every_architecture_and_pretrained_model() -> None:
