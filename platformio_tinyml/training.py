@@ -355,6 +355,13 @@ def _fit(
     y_train = np.eye(classes, dtype=np.float32)[dataset.y_train]
     x_test = to_model_input(dataset.x_test, "float32")
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
+    # With progress shown, each epoch also reports the test accuracy (val_accuracy);
+    # it only informs, nothing is selected by it.
+    validation = (
+        (x_test, np.eye(classes, dtype=np.float32)[dataset.y_test])
+        if progress
+        else None
+    )
     for epoch in range(epochs):
         # A fresh augmentation of the whole training split per epoch, from the seeded
         # generator: deterministic, and cheap next to the epoch itself.
@@ -371,6 +378,7 @@ def _fit(
                 epochs=e + 1,
                 shuffle=True,
                 verbose=verbose,
+                validation_data=validation,
             )
 
         _deps.filter_native_stderr(fit_one)

@@ -146,11 +146,11 @@ ARCHITECTURES: dict[str, Architecture] = {
             10,
             "cifar10",
             Recipe(
-                epochs=20,
+                epochs=30,
                 batch_size=128,
                 learning_rate=1e-3,
                 warmup_epochs=1,
-                weight_decay=1e-4,
+                weight_decay=5e-2,
                 augmentation="crop_flip:4",
                 label_smoothing=0.1,
                 init_from="mlperf_resnet8",
