@@ -204,6 +204,88 @@ def _conv_geometry(
 
 
 def _lower_conv(graph: Graph, op: Operator) -> Call:
+    """CONV_2D: the few-channel kernel when it applies, else the generic one."""
+    return _lower_conv_few(graph, op) or _lower_conv_generic(graph, op)
+
+
+def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
+    """CONV_2D with ic not a multiple of 4 (first layers), if the short
+    requantization of ``kernels/conv_few.c`` is exact for every channel."""
+    inp = _int8_activation(graph, op, op.inputs[0])
+    out = _int8_activation(graph, op, op.outputs[0])
+    filt = graph.tensors[op.inputs[1]]
+    if filt.data is None or len(filt.shape) != 4:
+        raise _fail(op, "the filter is not a constant 4-D tensor")
+    oc, kh, kw, ic = filt.shape
+    if ic % 4 == 0 or ic != inp.shape[-1]:
+        return None
+    sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
+    weights = filt.array().astype(np.int64).reshape(oc, -1)
+    bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=1)
+    # Every input value (padding taps read the zero point) is in [-128, 127].
+    bounds = np.abs(bias) + 128 * np.abs(weights).sum(axis=1)
+    mults, shifts = _channel_params(op, inp, filt, out, oc)
+    params = [
+        quant.short_requantize_params(m, s, out.zero_point, int(b))
+        for m, s, b in zip(mults, shifts, bounds, strict=True)
+    ]
+    if any(p is None for p in params):
+        return None
+    depth = weights.shape[1]
+    depth4 = (depth + 3) // 4 * 4
+    # Doubled (the kernel's SMMULR), widened to int16 and interleaved as in
+    # _lower_conv_generic (without quad).
+    packed = np.zeros((oc + oc % 2, depth4), dtype=np.int64)
+    packed[:oc, :depth] = 2 * weights
+    packed[oc:] = packed[oc - 1 : oc]
+    pairs = packed.reshape(-1, 2, depth4 // 2, 2).transpose(0, 2, 1, 3)
+    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)
+    lo, hi = _activation(op, out)
+    names = (_c("w", op), _c("b", op), _c("q", op))
+    _, ih, iw, _ = inp.shape
+    _, oh, ow, _ = out.shape
+    return Call(
+        op_index=op.index,
+        op=op.name,
+        kernel="conv_few",
+        template=_invoke(
+            "tinyml_aot_conv_few",
+            _t(inp.index),
+            _t(out.index),
+            *names,
+            ih,
+            iw,
+            ic,
+            oh,
+            ow,
+            oc,
+            kh,
+            kw,
+            sh,
+            sw,
+            dh,
+            dw,
+            ph,
+            pw,
+            inp.zero_point,
+            lo,
+            hi,
+            "(int32_t *){scratch}",
+        ),
+        inputs=(inp.index,),
+        output=out.index,
+        macs=oh * ow * oc * kh * kw * ic,
+        # Columns of two pixels (int16), then their bytes with room to spill.
+        scratch_bytes=2 * 2 * depth4 + 2 * (depth4 + 4),
+        constants=(
+            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
+            ConstArray(names[1], "int32_t", _wrap32(2 * bias)),
+            ConstArray(names[2], "int32_t", tuple(v for p in params if p for v in p)),
+        ),
+    )
+
+
+def _lower_conv_generic(graph: Graph, op: Operator) -> Call:
     inp = _int8_activation(graph, op, op.inputs[0])
     out = _int8_activation(graph, op, op.outputs[0])
     filt = graph.tensors[op.inputs[1]]
@@ -444,7 +526,7 @@ def lower_conv_add(graph: Graph, conv: Operator, add: Operator) -> Call:
 
     The ADD's other input is the residual; the output may overwrite it in place.
     """
-    call = _lower_conv(graph, conv)
+    call = _lower_conv_generic(graph, conv)
     a, b, out = _add_operands(graph, add)
     conv_first = 1 if a.index == call.output else 0
     residual = b if conv_first else a

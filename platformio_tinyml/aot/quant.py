@@ -124,6 +124,35 @@ def requantize(x: int, multiplier: int, shift: int) -> int:
     return (v >> right) + (1 if (v & mask) > threshold else 0)
 
 
+def short_requantize_params(
+    multiplier: int, shift: int, out_zp: int, acc_bound: int
+) -> tuple[int, int, int] | None:
+    """``(multiplier, r, c)`` of the short requantization in ``kernels/conv_few.c``.
+
+    For an accumulator ``x`` with ``|x| <= acc_bound``, the kernel computes
+    ``v = (2x * multiplier + 2^31) >> 32`` and ``(v + c + (v >> 31)) >> r`` in int32:
+    equal to ``requantize(x, multiplier, shift) + out_zp`` when the shift is a right
+    shift (``r = -shift >= 1``), ``c = 2^(r-1) + out_zp * 2^r``, and nothing
+    overflows. Returns None otherwise.
+    """
+    r = -shift
+    if r < 1 or multiplier < 0:
+        return None
+    c = (1 << (r - 1)) + out_zp * (1 << r)
+    v_bound = (acc_bound * multiplier >> 31) + 1
+    limit = (1 << 31) - 1
+    if 2 * acc_bound > limit or abs(c) + v_bound + 1 > limit:
+        return None
+    return multiplier, r, c
+
+
+def short_requantize(x: int, params: tuple[int, int, int]) -> int:
+    """The short requantization of ``kernels/conv_few.c`` on Python ints."""
+    multiplier, r, c = params
+    v = (2 * x * multiplier + (1 << 31)) >> 32
+    return (v + c + (-1 if v < 0 else 0)) >> r
+
+
 def add_input_table(offset: int, multiplier: int, shift: int) -> tuple[int, ...]:
     """ADD's scaled input for every int8 value (index value + 128)."""
     return tuple(

@@ -7,13 +7,15 @@
   ``source`` replaces the generated source text (to test a perturbed kernel).
 * ``tflm_outputs``: the host ``tflite_micro`` interpreter (real TFLM kernels) on the
   same inputs. Skips when ``tflite_micro`` is not installed.
+* ``model_builder`` (session): ``build(spec) -> bytes``, random models converted by
+  TensorFlow in a child process (see ``models.ModelBuilder``).
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,16 @@ def tflm_outputs() -> Callable[[bytes, np.ndarray], np.ndarray]:
         return run_tflm(model, inputs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def model_builder() -> Iterator[Any]:
+    pytest.importorskip("tensorflow", reason="random models are built with TensorFlow")
+    from .models import ModelBuilder
+
+    builder = ModelBuilder()
+    yield builder
+    builder.close()
 
 
 def random_inputs(model_shape: Sequence[int], count: int, seed: int) -> np.ndarray:

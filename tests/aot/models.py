@@ -1,12 +1,23 @@
 # SPDX-License-Identifier: Apache-2.0
 """Random small int8 models for the AOT tests: a hypothesis strategy of layer specs,
-and a builder that turns a spec into a converted ``.tflite`` (real TF converter)."""
+and a builder that turns a spec into a converted ``.tflite`` (real TF converter).
+
+Many conversions in one process grow its memory until the converter fails, so
+:class:`ModelBuilder` converts in a child Python process (this file run as a
+script), replaced after a fixed number of models.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
-from dataclasses import dataclass
-from typing import Any
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -105,6 +116,7 @@ def build_tflite(spec: ModelSpec) -> bytes:
     import keras
     import tensorflow as tf
 
+    keras.backend.clear_session()  # drop the previous models' graph state
     keras.utils.set_random_seed(spec.seed)
     layers = keras.layers
     inp = keras.Input((spec.height, spec.width, spec.channels), batch_size=1)
@@ -216,3 +228,112 @@ def build_zoo_tflite(architecture: str, seed: int = 0, steps: int = 8) -> bytes:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     return bytes(converter.convert())
+
+
+def spec_to_json(spec: ModelSpec) -> str:
+    return json.dumps(asdict(spec))
+
+
+def spec_from_json(text: str) -> ModelSpec:
+    fields = json.loads(text)
+    fields["layers"] = tuple(Layer(**layer) for layer in fields["layers"])
+    return ModelSpec(**fields)
+
+
+class ModelBuilder:
+    """Converts specs to ``.tflite`` in a child process, a fresh one every
+    ``per_process`` models; a child that dies is replaced and the model retried
+    once, then the failure names the spec."""
+
+    def __init__(self, per_process: int = 25) -> None:
+        self.per_process = per_process
+        self._proc: subprocess.Popen[str] | None = None
+        self._log: IO[bytes] | None = None
+        self._built = 0
+        self._dir = tempfile.TemporaryDirectory(prefix="aot-models-")
+
+    def _start(self) -> subprocess.Popen[str]:
+        self.close_process()
+        self._log = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self._built = 0
+        return self._proc
+
+    def _log_tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-2000:]
+
+    def _once(self, spec: ModelSpec, out: Path) -> str:
+        proc = self._proc
+        if proc is None or proc.poll() is not None or self._built >= self.per_process:
+            proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps([spec_to_json(spec), str(out)]) + "\n")
+            proc.stdin.flush()
+            reply = proc.stdout.readline()
+        except BrokenPipeError:
+            reply = ""
+        self._built += 1
+        if not reply:
+            tail = self._log_tail()
+            self.close_process()
+            return f"the model builder process died:\n{tail}"
+        return reply.strip()
+
+    def build(self, spec: ModelSpec) -> bytes:
+        out = Path(self._dir.name) / "model.tflite"
+        reply = self._once(spec, out)
+        if reply.startswith("the model builder process died"):
+            reply = self._once(spec, out)  # once more, in a fresh process
+        if reply != "ok":
+            raise RuntimeError(f"converting {spec!r} failed: {reply}")
+        return out.read_bytes()
+
+    def close_process(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def close(self) -> None:
+        self.close_process()
+        self._dir.cleanup()
+
+
+def _serve() -> None:
+    """Child side of :class:`ModelBuilder`: one JSON request a line, one reply."""
+    from platformio_tinyml._deps import run_quietly
+
+    for line in sys.stdin:
+        spec_text, out = json.loads(line)
+        spec = spec_from_json(spec_text)
+        try:
+            Path(out).write_bytes(run_quietly(functools.partial(build_tflite, spec)))
+            reply = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            reply = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:2000]
+        sys.stdout.write(reply + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    _serve()

@@ -63,6 +63,8 @@ def test_dsp_path_on_emulated_m7(tests_data: Path, tflm_outputs) -> None:
             pytest.skip(f"'{tool}' is not installed")
     bench = _bench()
     model = (tests_data / "tiny_cnn_int8.tflite").read_bytes()
+    # Its first convolution (1 input channel) takes the few-channel kernel (SMMULR).
+    assert "tinyml_aot_conv_few(" in compile_model(model, "tiny").source
     # measure() raises unless every output on the target equals host TFLM's.
     dsp = bench.measure(model, "tiny")  # type: ignore[attr-defined]
     portable = bench.measure(model, "tiny", portable=True)  # type: ignore[attr-defined]

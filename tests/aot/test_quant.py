@@ -50,3 +50,42 @@ def test_mean_multiplier_folds_the_count() -> None:
     multiplier, shift = quant.mean_params(0.5, 0.5, 4)
     # 1/4 at the same scale: 2^30 * 4 / 4 with shift 1 - 2
     assert (multiplier, shift) == (1 << 30, -1)
+
+
+def test_short_requantize_equals_requantize() -> None:
+    """The few-channel convolution's requantization (kernels/conv_few.c), where
+    the bounds allow it, gives TFLM's result plus the zero point for every x."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for _ in range(300):
+        multiplier, shift = quant.quantize_multiplier(float(rng.uniform(1e-6, 0.49)))
+        out_zp = int(rng.integers(-128, 128))
+        bound = int(rng.integers(1, 1 << 24))
+        params = quant.short_requantize_params(multiplier, shift, out_zp, bound)
+        assert params is not None
+        xs = {-bound, bound, 0, 1, -1, *rng.integers(-bound, bound + 1, 200).tolist()}
+        # Exact halves after the high multiply: the ties of both roundings.
+        r = -shift
+        for k in range(-3, 4):
+            xs.add(
+                max(-bound, min(bound, ((2 * k + 1) << (r - 1) << 31) // multiplier))
+            )
+        for x in xs:
+            expected = quant.requantize(x, multiplier, shift) + out_zp
+            assert quant.short_requantize(x, params) == expected, (x, params)
+            checked += 1
+    assert checked > 60_000
+
+
+def test_short_requantize_refuses_what_it_cannot_do() -> None:
+    # A left shift (real multiplier >= 0.5), and an accumulator that overflows
+    # when doubled.
+    assert (
+        quant.short_requantize_params(*quant.quantize_multiplier(0.7), 0, 100) is None
+    )
+    assert quant.short_requantize_params(1 << 30, -3, 0, 1 << 30) is None
+    assert quant.short_requantize_params(1 << 30, -3, 0, (1 << 30) - 1) is not None
+    # The output zero point times 2^r must fit too.
+    assert quant.short_requantize_params(1 << 30, -30, 127, 10) is None

@@ -4,6 +4,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* For kernels whose loops need all registers: inlined into the invoke
+ * function they would share the register allocation with everything else. */
+#if defined(__GNUC__)
+#define TINYML_AOT_NOINLINE __attribute__((noinline))
+#else
+#define TINYML_AOT_NOINLINE
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && !defined(TINYML_AOT_PORTABLE)
 #define TINYML_AOT_DSP 1
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 10 || \
@@ -111,3 +119,37 @@ static inline int8_t tinyml_aot_add_one(int32_t a, int32_t b,
       tinyml_aot_requantize(sum, p->out_mult, p->out_shift) + p->out_zp,
       p->act_min, p->act_max);
 }
+
+/* Shared by the CONV_2D kernels (kernels/conv.c, kernels/conv_few.c). */
+/* Two gathered pixels (bytes, k4 each) into interleaved words: word 2*(k/2)
+ * + pixel holds elements k, k+1 of that pixel. */
+static inline void tinyml_aot_pack_pair(int32_t* col, const int8_t* g0,
+                                        const int8_t* g1, int k4) {
+  for (int k = 0; k < k4; k += 4, col += 4) {
+#if TINYML_AOT_DSP
+    int32_t v0, v1;
+    memcpy(&v0, g0 + k, 4);
+    memcpy(&v1, g1 + k, 4);
+    const uint32_t e0 = (uint32_t)tinyml_aot_sxtb16(v0);
+    const uint32_t o0 = (uint32_t)tinyml_aot_sxtb16_ror8(v0);
+    const uint32_t e1 = (uint32_t)tinyml_aot_sxtb16(v1);
+    const uint32_t o1 = (uint32_t)tinyml_aot_sxtb16_ror8(v1);
+    col[0] = (int32_t)((e0 & 0xFFFFU) | (o0 << 16));
+    col[1] = (int32_t)((e1 & 0xFFFFU) | (o1 << 16));
+    col[2] = (int32_t)((e0 >> 16) | (o0 & 0xFFFF0000U));
+    col[3] = (int32_t)((e1 >> 16) | (o1 & 0xFFFF0000U));
+#else
+    for (int j = 0; j < 2; ++j) {
+      col[2 * j] = (int32_t)(((uint32_t)g0[k + 2 * j] & 0xFFFFU) |
+                             ((uint32_t)g0[k + 2 * j + 1] << 16));
+      col[2 * j + 1] = (int32_t)(((uint32_t)g1[k + 2 * j] & 0xFFFFU) |
+                                 ((uint32_t)g1[k + 2 * j + 1] << 16));
+    }
+#endif
+  }
+}
+
+/* Low and high int16 halves of a word, as SMLAD reads them (two's
+ * complement narrowing and arithmetic right shift). */
+static inline int32_t tinyml_aot_lo16(int32_t x) { return (int16_t)x; }
+static inline int32_t tinyml_aot_hi16(int32_t x) { return x >> 16; }

@@ -77,49 +77,14 @@ static void tinyml_aot_im2col(int32_t* col, const int8_t* input, int pixel,
   }
 }
 
-/* Two gathered pixels (bytes, k4 each) into interleaved words: word 2*(k/2)
- * + pixel holds elements k, k+1 of that pixel. */
-static void tinyml_aot_pack_pair(int32_t* col, const int8_t* g0,
-                                 const int8_t* g1, int k4) {
-  for (int k = 0; k < k4; k += 4, col += 4) {
-#if TINYML_AOT_DSP
-    int32_t v0, v1;
-    memcpy(&v0, g0 + k, 4);
-    memcpy(&v1, g1 + k, 4);
-    const uint32_t e0 = (uint32_t)tinyml_aot_sxtb16(v0);
-    const uint32_t o0 = (uint32_t)tinyml_aot_sxtb16_ror8(v0);
-    const uint32_t e1 = (uint32_t)tinyml_aot_sxtb16(v1);
-    const uint32_t o1 = (uint32_t)tinyml_aot_sxtb16_ror8(v1);
-    col[0] = (int32_t)((e0 & 0xFFFFU) | (o0 << 16));
-    col[1] = (int32_t)((e1 & 0xFFFFU) | (o1 << 16));
-    col[2] = (int32_t)((e0 >> 16) | (o0 & 0xFFFF0000U));
-    col[3] = (int32_t)((e1 >> 16) | (o1 & 0xFFFF0000U));
-#else
-    for (int j = 0; j < 2; ++j) {
-      col[2 * j] = (int32_t)(((uint32_t)g0[k + 2 * j] & 0xFFFFU) |
-                             ((uint32_t)g0[k + 2 * j + 1] << 16));
-      col[2 * j + 1] = (int32_t)(((uint32_t)g1[k + 2 * j] & 0xFFFFU) |
-                                 ((uint32_t)g1[k + 2 * j + 1] << 16));
-    }
-#endif
-  }
-}
-
-/* Low and high int16 halves of a word, as SMLAD reads them (two's
- * complement narrowing and arithmetic right shift). */
-static inline int32_t tinyml_aot_lo16(int32_t x) { return (int16_t)x; }
-static inline int32_t tinyml_aot_hi16(int32_t x) { return x >> 16; }
-
-static void tinyml_aot_conv(const int8_t* input, int8_t* output,
-                            const int32_t* weights, const int32_t* bias,
-                            const int32_t* multiplier, const int32_t* shift,
-                            int in_h, int in_w, int in_c, int out_h, int out_w,
-                            int out_c, int k_h, int k_w, int stride_h,
-                            int stride_w, int dil_h, int dil_w, int pad_h,
-                            int pad_w, int32_t in_zp, int32_t out_zp,
-                            int32_t act_min, int32_t act_max, int quad,
-                            int32_t* cols, const int8_t* residual,
-                            const tinyml_aot_add_params* add, int conv_first) {
+static TINYML_AOT_NOINLINE void tinyml_aot_conv(
+    const int8_t* input, int8_t* output, const int32_t* weights,
+    const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
+    int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int k_h,
+    int k_w, int stride_h, int stride_w, int dil_h, int dil_w, int pad_h,
+    int pad_w, int32_t in_zp, int32_t out_zp, int32_t act_min, int32_t act_max,
+    int quad, int32_t* cols, const int8_t* residual,
+    const tinyml_aot_add_params* add, int conv_first) {
   const int k4 = (k_h * k_w * in_c + 3) & ~3;
   const int pixels = out_h * out_w;
   for (int p = 0; p < pixels; p += 2) {

@@ -1,6 +1,6 @@
 /* DEPTHWISE_CONV_2D, int8, per-channel: weights [kh][kw][oc], oc = ic * m + j.
  */
-static void tinyml_aot_depthwise_conv(
+static TINYML_AOT_NOINLINE void tinyml_aot_depthwise_conv(
     const int8_t* input, int8_t* output, const int8_t* weights,
     const int32_t* bias, const int32_t* multiplier, const int32_t* shift,
     int in_h, int in_w, int in_c, int out_h, int out_w, int depth_multiplier,
