@@ -107,6 +107,23 @@ def test_help_works_for_every_subcommand(
     assert out.startswith(f"usage: tinyml {command}")
 
 
+@pytest.mark.parametrize("command", _subcommands())
+def test_the_one_subcommand_parser_matches_the_full_one(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main() builds only the named subcommand's parser; it must parse the same."""
+    from platformio_tinyml.cli import _named_command, build_parser
+
+    assert _named_command(["--cache-dir", "c", command, "x"]) == command
+    assert _named_command(["--cach", "c", command]) is None  # abbreviation: all
+    helps = []
+    for parser in (build_parser(), build_parser(command)):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        helps.append(capsys.readouterr().out)
+    assert helps[0] == helps[1]
+
+
 @pytest.mark.tflm
 def test_generate_removes_its_own_files_from_an_earlier_model(
     tiny_int8_model,  # type: ignore[no-untyped-def]
