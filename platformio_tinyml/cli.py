@@ -170,9 +170,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_carray(args: argparse.Namespace) -> int:
     from .codegen.c_arrays import write_model_sources
 
-    # The three flags are model_embed, model_section and symbol_prefix; the code
-    # generator checks them by the same rules as the option schema (the section
-    # through placement.py), so this command skips importing config.py.
+    # The three flags are model_embed, model_section and symbol_prefix, checked by
+    # the same rules as the option schema (the section through placement.py, here
+    # to name --section), so this command skips importing config.py.
+    if args.section and args.section.strip():
+        from .errors import ConfigError
+        from .placement import NOT_A_SECTION, linker_section
+
+        if linker_section(args.section) is None:
+            raise ConfigError(f"--section '{args.section}' {NOT_A_SECTION}")
     mode = "xxd" if args.xxd else "incbin" if args.incbin else "auto"
     written = write_model_sources(
         Path(args.model),

@@ -32,6 +32,17 @@ def test_user_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -
     assert "/nonexistent/model.tflite" in err
 
 
+def test_carray_names_its_own_flag_in_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = Path(__file__).parent / "data" / "tiny_cnn_int8.tflite"
+    argv = ["carray", str(model), "--out-dir", str(tmp_path), "--section", "flash"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --section 'flash' is not a known placement")
+    assert not list(tmp_path.iterdir())
+
+
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("tinyml")
     if not exe.is_file():
