@@ -2,19 +2,27 @@
 """platformio-tinyml: image classifiers from dataset to TFLM firmware in one build step.
 
 The public API is re-exported lazily so that ``import platformio_tinyml`` stays fast
-and never imports TensorFlow.
+(the ``tinyml`` console script imports it first) and never imports TensorFlow.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 __version__ = "0.1.0"
 
-from .config import OPTIONS, TinyMLConfig, parse_options  # noqa: E402
 from .errors import TinyMLError  # noqa: E402
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .config import OPTIONS as OPTIONS
+    from .config import TinyMLConfig as TinyMLConfig
+    from .config import parse_options as parse_options
+
 _LAZY = {
+    "OPTIONS": ("config", "OPTIONS"),
+    "TinyMLConfig": ("config", "TinyMLConfig"),
+    "parse_options": ("config", "parse_options"),
     "generate": ("pipeline", "generate"),
     "GenerationResult": ("pipeline", "GenerationResult"),
     "load_dataset": ("datasets", "load_dataset"),
@@ -25,14 +33,7 @@ _LAZY = {
     "pack_images": ("images", "pack_images"),
 }
 
-__all__ = [
-    "OPTIONS",
-    "TinyMLConfig",
-    "TinyMLError",
-    "__version__",
-    "parse_options",
-    *_LAZY,
-]
+__all__ = ["TinyMLError", "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

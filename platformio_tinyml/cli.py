@@ -4,21 +4,29 @@
 Each subcommand parses its arguments, calls one API function, and writes output only
 where ``--out``/``--out-dir`` says. ``TinyMLError`` becomes ``error: <message>`` and
 exit code 2; anything else is a bug and keeps its traceback.
+
+Start-up is part of every command's run time (``tinyml carray`` is meant to beat
+``xxd -i`` on the whole command), so this module imports only what parsing needs:
+each handler imports its own modules, and :func:`main` builds the parser of the one
+subcommand named on the command line when it can tell which one that is.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from . import __version__
-from .config import OPTIONS, TinyMLConfig, load_config_file, parse_options
 from .errors import TinyMLError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .config import TinyMLConfig
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -29,12 +37,16 @@ def _log(message: str) -> None:
 
 def _config(args: argparse.Namespace, **raw: Any) -> TinyMLConfig:
     """Build a TinyMLConfig from a subcommand's own flags (strings, one schema)."""
+    from .config import parse_options
+
     values = {k: str(v) for k, v in raw.items() if v is not None}
     return parse_options(values, source="the command line")
 
 
 def _all_options(args: argparse.Namespace) -> TinyMLConfig:
     """A config file (--config/--env) overlaid with the --<option> flags."""
+    from .config import OPTIONS, load_config_file, parse_options
+
     raw: dict[str, str] = {}
     if args.config:
         raw.update(load_config_file(Path(args.config), env=args.env))
@@ -144,6 +156,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         input_range=cfg.input_range,
     )
     if args.json:
+        import json
+
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
         print(format_table(result))
@@ -156,20 +170,25 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_carray(args: argparse.Namespace) -> int:
     from .codegen.c_arrays import write_model_sources
 
+    # The three flags are model_embed, model_section and symbol_prefix, checked by
+    # the same rules as the option schema (the section through placement.py, here
+    # to name --section), so this command skips importing config.py.
+    if args.section and args.section.strip():
+        from .errors import ConfigError
+        from .placement import NOT_A_SECTION, linker_section
+
+        if linker_section(args.section) is None:
+            raise ConfigError(f"--section '{args.section}' {NOT_A_SECTION}")
     mode = "xxd" if args.xxd else "incbin" if args.incbin else "auto"
-    cfg = _config(
-        args, model_embed=mode, model_section=args.section, symbol_prefix=args.name
-    )
     written = write_model_sources(
         Path(args.model),
         Path(args.out_dir),
-        name=cfg.symbol_prefix,
-        mode=cfg.model_embed,
-        section=cfg.model_section,
+        name=(args.name or "").strip() or None,
+        mode=mode,
+        section=args.section,
         raw=args.raw,
     )
-    for path in written:
-        print(path)
+    sys.stdout.write("".join(f"{path}\n" for path in written))
     return 0
 
 
@@ -294,6 +313,8 @@ def _add_dataset_args(p: argparse.ArgumentParser, required: bool = False) -> Non
 
 
 def _add_all_options(p: argparse.ArgumentParser) -> None:
+    from .config import OPTIONS
+
     p.add_argument("--config", help="INI file: a [tinyml] section, or a platformio.ini")
     p.add_argument("--env", help="with a platformio.ini: the [env:NAME] to read")
     group = p.add_argument_group(
@@ -349,20 +370,7 @@ def _add_classify_parser(sub: Any) -> None:
     p.set_defaults(handler=_cmd_classify_lazy)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinyml",
-        description="Train, quantize, verify and embed image classifiers (TFLM).",
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {__version__}"
-    )
-    parser.add_argument(
-        "--cache-dir",
-        help="model cache (default: $TINYML_CACHE_DIR or ~/.cache/platformio-tinyml)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_train_parser(sub: Any) -> None:
     p = sub.add_parser("train", help="train a zoo architecture (cached)")
     p.add_argument(
         "--model",
@@ -375,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where to write the .keras model")
     p.set_defaults(handler=_cmd_train)
 
+
+def _add_convert_parser(sub: Any) -> None:
     p = sub.add_parser(
         "convert", help="convert a Keras/SavedModel/.h5 model to .tflite"
     )
@@ -386,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where to write the .tflite")
     p.set_defaults(handler=_cmd_convert)
 
+
+def _add_inspect_parser(sub: Any) -> None:
     p = sub.add_parser(
         "inspect", help="ops, tensors, MACs, arena (and accuracy) of a .tflite"
     )
@@ -404,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=_cmd_inspect)
 
+
+def _add_carray_parser(sub: Any) -> None:
     p = sub.add_parser("carray", help="model bytes as C/C++ sources")
     p.add_argument("model", help=".tflite file (any file with --raw)")
     p.add_argument("--out-dir", required=True)
@@ -423,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_carray)
 
+
+def _add_pack_images_parser(sub: Any) -> None:
     p = sub.add_parser(
         "pack-images", help="test images as C/C++ sources (+ golden outputs)"
     )
@@ -436,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.set_defaults(handler=_cmd_pack_images)
 
+
+def _add_hex_parser(sub: Any) -> None:
     p = sub.add_parser("hex", help="model as Intel HEX at an external-flash address")
     p.add_argument("model", help=".tflite file")
     p.add_argument("--address", required=True, help="e.g. 0x90000000 (STM32 QSPI)")
@@ -444,12 +462,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.set_defaults(handler=_cmd_hex)
 
+
+def _add_compile_parser(sub: Any) -> None:
     p = sub.add_parser("compile", help="int8 .tflite to plain C (AOT, no TFLM)")
     p.add_argument("model", help="int8 .tflite file")
     p.add_argument("--out-dir", required=True, help="where NAME.h and NAME.c go")
     p.add_argument("--name", help="C symbol stem (default: sanitized model stem)")
     p.set_defaults(handler=_cmd_compile)
 
+
+def _add_generate_parser(sub: Any) -> None:
     p = sub.add_parser(
         "generate", help="run the whole pipeline: model, sources, images"
     )
@@ -457,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, help="where generated sources go")
     p.set_defaults(handler=_cmd_generate)
 
+
+def _add_report_parser(sub: Any) -> None:
     p = sub.add_parser("report", help="HTML report with figures")
     _add_all_options(p)
     p.add_argument(
@@ -467,18 +491,108 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, help="where report.html and PNGs go")
     p.set_defaults(handler=_cmd_report)
 
+
+def _add_zoo_parser(sub: Any) -> None:
     from .zoo_catalog import add_zoo_parser
 
     add_zoo_parser(sub)
 
-    _add_classify_parser(sub)
+
+# Subcommand -> the function adding its parser, in the order ``--help`` lists them.
+COMMANDS: dict[str, Callable[[Any], None]] = {
+    "train": _add_train_parser,
+    "convert": _add_convert_parser,
+    "inspect": _add_inspect_parser,
+    "carray": _add_carray_parser,
+    "pack-images": _add_pack_images_parser,
+    "hex": _add_hex_parser,
+    "compile": _add_compile_parser,
+    "generate": _add_generate_parser,
+    "report": _add_report_parser,
+    "zoo": _add_zoo_parser,
+    "classify": _add_classify_parser,
+}
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, with the width found without importing ``shutil``."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, the terminal, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser (and its subparsers) using :class:`_HelpFormatter`.
+
+    argparse builds a formatter for every ``add_argument``, and its default one
+    imports ``shutil``, which costs a few milliseconds of every command's start-up.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``tinyml`` parser: every subcommand, or only ``only`` (faster to build).
+
+    Raises:
+        KeyError: ``only`` is not a subcommand.
+    """
+    parser = _Parser(
+        prog="tinyml",
+        description="Train, quantize, verify and embed image classifiers (TFLM).",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="model cache (default: $TINYML_CACHE_DIR or ~/.cache/platformio-tinyml)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in (only,) if only is not None else COMMANDS:
+        COMMANDS[name](sub)
     return parser
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand in ``argv`` when it is plain to see, else None (parse all).
+
+    Only an exact ``--cache-dir`` may come before it; anything else there (``-h``,
+    ``--version``, an abbreviation, a typo) needs the full parser.
+    """
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--cache-dir":
+            i += 2
+        elif arg.startswith("--cache-dir="):
+            i += 1
+        else:
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 user error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_named_command(args_list))
+    args = parser.parse_args(args_list)
     handler: Handler = args.handler
     try:
         return handler(args)

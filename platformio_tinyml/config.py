@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .placement import NOT_A_SECTION, linker_section
+from .placement import SECTION_KEYWORDS as SECTION_KEYWORDS
 
 PIO_PREFIX = "custom_tinyml_"
 
@@ -29,15 +31,6 @@ EMBED_MODES = ("auto", "carray", "xxd", "incbin")
 KERNELS = ("auto", "cmsis_nn", "reference")
 TFLM_SOURCES = ("auto", "local", "download", "off")
 RUNTIMES = ("auto", "aot", "tflm")
-# Keyword -> linker output section. Boards' linker scripts map these to QSPI, SDRAM
-# or DTCM; any other name must be spelled as an explicit section (".my_section").
-SECTION_KEYWORDS = {
-    "qspi": ".qspi_model",
-    "sdram": ".sdram_model",
-    "dtcm": ".dtcm_model",
-    "axisram": ".axisram_model",
-}
-_SECTION_RE = re.compile(r"^\.[A-Za-z_][A-Za-z0-9_.]*$")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -182,17 +175,12 @@ def _parse_margin(raw: str, label: str) -> ArenaMargin:
 
 
 def _parse_section(raw: str, label: str) -> str | None:
-    value = raw.strip()
-    if not value:
+    if not raw.strip():
         return None
-    if value.lower() in SECTION_KEYWORDS:
-        return SECTION_KEYWORDS[value.lower()]
-    if _SECTION_RE.match(value):
-        return value
-    raise ConfigError(
-        f"{label} '{raw}' is not a known placement ({', '.join(SECTION_KEYWORDS)}) "
-        "nor a linker section name starting with '.' (example: .qspi_model)"
-    )
+    section = linker_section(raw)
+    if section is None:
+        raise ConfigError(f"{label} '{raw}' {NOT_A_SECTION}")
+    return section
 
 
 def _parse_labels(raw: str, label: str) -> tuple[str, ...] | None:

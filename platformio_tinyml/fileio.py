@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import TinyMLError
@@ -22,16 +20,80 @@ from .errors import TinyMLError
 _TMP_PREFIX = ".tmp-tinyml-"
 
 
-@dataclass(frozen=True)
 class GeneratedFile:
-    """A file to be written: a path relative to an output directory, and its bytes."""
+    """A file to be written: a path relative to an output directory, and its bytes.
 
+    Immutable and compared by value, like a frozen dataclass; a plain class because
+    importing ``dataclasses`` would cost ``tinyml carray`` about 6 ms of start-up.
+    A large file can be :meth:`streamed`: its bytes are then produced in pieces each
+    time they are needed (:meth:`chunks`), and only :attr:`content` joins them.
+    """
+
+    __slots__ = ("path", "size", "_content", "_produce")
     path: PurePosixPath
-    content: bytes
+    size: int  # len(content)
+    _content: bytes | None
+    _produce: Callable[[], Iterable[bytes]] | None
+
+    def __init__(self, path: PurePosixPath, content: bytes) -> None:
+        self._init(path, len(content), content, None)
+
+    def _init(
+        self,
+        path: PurePosixPath,
+        size: int,
+        content: bytes | None,
+        produce: Callable[[], Iterable[bytes]] | None,
+    ) -> None:
+        for name, value in zip(
+            self.__slots__, (path, size, content, produce), strict=True
+        ):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def streamed(
+        cls, path: PurePosixPath, size: int, produce: Callable[[], Iterable[bytes]]
+    ) -> GeneratedFile:
+        """A file whose ``size`` bytes ``produce()`` yields in pieces, on demand.
+
+        ``produce`` must be deterministic: it runs once to compare with an existing
+        file and once more to write it.
+        """
+        item = cls.__new__(cls)
+        item._init(path, size, None, produce)
+        return item
 
     @classmethod
     def text(cls, path: str, text: str) -> GeneratedFile:
         return cls(PurePosixPath(path), text.encode("utf-8"))
+
+    @property
+    def content(self) -> bytes:
+        """All the bytes (joined anew for a streamed file)."""
+        return self._content if self._content is not None else b"".join(self.chunks())
+
+    def chunks(self) -> Iterable[bytes]:
+        """The bytes in one or more pieces."""
+        if self._produce is not None:
+            return self._produce()
+        return (self.content,)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"GeneratedFile is immutable: cannot set '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"GeneratedFile is immutable: cannot delete '{name}'")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GeneratedFile):
+            return NotImplemented
+        return (self.path, self.content) == (other.path, other.content)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.content))
+
+    def __repr__(self) -> str:
+        return f"GeneratedFile(path={self.path!r}, size={self.size})"
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -46,24 +108,33 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+def write_atomic(
+    path: Path, data: bytes | Iterable[bytes], *, durable: bool = True
+) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    ``data`` is the bytes, or an iterable of pieces written one after another.
+    ``durable`` flushes the file to disk (fsync) before the rename, so that even
+    a power cut leaves the old bytes or the new ones; without it a reader still
+    never sees half a file.
+    """
     path = Path(path)
+    pieces = (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+        fd, tmp = _create_temporary(path)
     except OSError as exc:
         raise TinyMLError(
             f"cannot write '{path}': {exc.strerror or exc}; "
             "make the directory writable or choose another output directory"
         ) from exc
     try:
-        # mkstemp creates 0600; give the file the mode a plain open() would.
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
+            for piece in pieces:
+                fp.write(piece)
             fp.flush()
-            os.fsync(fp.fileno())
+            if durable:
+                os.fsync(fp.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -76,10 +147,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new, empty ``.tmp-tinyml-*`` file beside ``path``: its descriptor and path.
+
+    Created with mode 0666 less the umask, as a plain ``open()`` would; the random
+    name (``O_EXCL``) keeps concurrent writers and stale leftovers apart.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = path.with_name(f"{_TMP_PREFIX}{os.urandom(6).hex()}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -89,23 +169,39 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     SCons and make recompile only what really changed.
     """
     path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size == len(data):
-            if path.read_bytes() == data:
-                return False
-    except OSError:
-        pass
-    write_atomic(path, data)
+    return _write_if_changed(path, GeneratedFile(PurePosixPath(path.name), data))
+
+
+def _write_if_changed(target: Path, item: GeneratedFile, durable: bool = True) -> bool:
+    if _holds(target, item):
+        return False
+    write_atomic(target, item.chunks(), durable=durable)
     return True
 
 
-def write_files(out_dir: Path, files: Iterable[GeneratedFile]) -> list[Path]:
-    """Write generated files under ``out_dir``; return the paths that changed."""
+def _holds(path: Path, item: GeneratedFile) -> bool:
+    """True when ``path`` is a file holding exactly the bytes of ``item``."""
+    try:
+        if not path.is_file() or path.stat().st_size != item.size:
+            return False
+        with open(path, "rb") as fp:
+            return all(fp.read(len(piece)) == piece for piece in item.chunks())
+    except OSError:
+        return False
+
+
+def write_files(
+    out_dir: Path, files: Iterable[GeneratedFile], *, durable: bool = True
+) -> list[Path]:
+    """Write generated files under ``out_dir``; return the paths that changed.
+
+    ``durable``: see :func:`write_atomic`.
+    """
     changed = []
     out_dir = Path(out_dir)
     for item in files:
         target = out_dir / Path(*item.path.parts)
-        if write_if_changed(target, item.content):
+        if _write_if_changed(target, item, durable):
             changed.append(target)
     return changed
 

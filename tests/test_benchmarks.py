@@ -290,6 +290,21 @@ def test_render_results_has_no_machine_paths_and_current_examples() -> None:
     assert "an_old_model" not in text
 
 
+def test_zoo_accuracy_renders_the_manifest_and_tolerates_new_keys() -> None:
+    zoo = bench.read_zoo_manifest()
+    assert zoo, "platformio_tinyml/zoo_models/zoo_models.json is missing"
+    later = {"dataset": "cifar10", "accuracy_int8": 0.8512, "init_from": "x.keras"}
+    text = bench.render_results({"meta": {}, "zoo_models": {**zoo, "new_one": later}})
+    section = text.split("## 5. Accuracy of the shipped zoo models", 1)[1]
+    for name, entry in zoo.items():
+        row = next(ln for ln in section.splitlines() if ln.startswith(f"| {name} |"))
+        assert f"| {entry['accuracy_int8'] * 100:.2f}% |" in row
+        assert f"{entry['test_images']:,}" in row
+    row = next(ln for ln in section.splitlines() if ln.startswith("| new_one |"))
+    assert "| 85.12% | — |" in row and "init_from: x.keras" in row
+    assert "### Training smoke run (not the shipped models)" in section
+
+
 # --- The --quick pipeline-speed part on a small generated model ----------------------
 
 

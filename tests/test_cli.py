@@ -32,6 +32,17 @@ def test_user_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -
     assert "/nonexistent/model.tflite" in err
 
 
+def test_carray_names_its_own_flag_in_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = Path(__file__).parent / "data" / "tiny_cnn_int8.tflite"
+    argv = ["carray", str(model), "--out-dir", str(tmp_path), "--section", "flash"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --section 'flash' is not a known placement")
+    assert not list(tmp_path.iterdir())
+
+
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("tinyml")
     if not exe.is_file():
@@ -105,6 +116,23 @@ def test_help_works_for_every_subcommand(
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: tinyml {command}")
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_the_one_subcommand_parser_matches_the_full_one(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main() builds only the named subcommand's parser; it must parse the same."""
+    from platformio_tinyml.cli import _named_command, build_parser
+
+    assert _named_command(["--cache-dir", "c", command, "x"]) == command
+    assert _named_command(["--cach", "c", command]) is None  # abbreviation: all
+    helps = []
+    for parser in (build_parser(), build_parser(command)):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        helps.append(capsys.readouterr().out)
+    assert helps[0] == helps[1]
 
 
 @pytest.mark.tflm

@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 from platformio_tinyml import boards, cli
-from platformio_tinyml.boards import BoardLimits, board_limits
+from platformio_tinyml.boards import BoardLimits, board_limits, estimate_budget
 from platformio_tinyml.config import parse_options
 from platformio_tinyml.errors import (
     BudgetError,
@@ -603,8 +603,12 @@ def _fetch(url: str, ws: Workspace, **kwargs: int) -> object:
 
 
 TEST_API_INPUTS: dict[str, ApiCall] = {
-    "budget-model-over-flash": lambda ws, _: check_budget(_F746, 2_000_000, 10_000),
-    "budget-arena-over-ram": lambda ws, _: check_budget(_F746, 100_000, 400_000),
+    "budget-model-over-flash": lambda ws, _: check_budget(
+        estimate_budget(_F746, 2_000_000, 10_000)
+    ),
+    "budget-arena-over-ram": lambda ws, _: check_budget(
+        estimate_budget(_F746, 100_000, 400_000)
+    ),
     "board-unknown": lambda ws, _: boards.board_spec("disco_f999zz"),
     "board-option-not-a-number": lambda ws, _: board_limits(
         "disco_f746ng", {}, {"board_upload.maximum_size": "1MB"}

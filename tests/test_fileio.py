@@ -44,6 +44,21 @@ def test_write_files_returns_only_changed(tmp_path: Path) -> None:
     assert write_files(tmp_path, files) == [tmp_path / "x.h"]
 
 
+def test_streamed_file_is_written_and_compared_in_pieces(tmp_path: Path) -> None:
+    pieces = [b"alpha ", b"", b"beta\n"]
+    item = GeneratedFile.streamed(PurePosixPath("s.txt"), 11, lambda: iter(pieces))
+    assert item.content == b"alpha beta\n" and item.size == len(item.content)
+    assert item == GeneratedFile(PurePosixPath("s.txt"), b"alpha beta\n")
+    assert write_files(tmp_path, [item]) == [tmp_path / "s.txt"]
+    assert (tmp_path / "s.txt").read_bytes() == b"alpha beta\n"
+    assert write_files(tmp_path, [item]) == []  # same bytes: not rewritten
+    pieces[2] = b"gamma"  # same size, other bytes
+    assert write_files(tmp_path, [item]) == [tmp_path / "s.txt"]
+    assert (tmp_path / "s.txt").read_bytes() == b"alpha gamma"
+    with pytest.raises(AttributeError, match="immutable"):
+        item.size = 3  # type: ignore[misc]
+
+
 def test_unwritable_directory_is_a_one_line_error(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         blocker = tmp_path / "file"

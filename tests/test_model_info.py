@@ -211,38 +211,6 @@ def test_macs_match_the_analytic_numbers(name: str) -> None:
     assert info.unsupported_ops == ()
 
 
-def test_structure_check_accepts_models_and_refuses_every_truncation() -> None:
-    from platformio_tinyml.model_info import check_model_structure
-
-    data_dir = Path(__file__).parent / "data"
-    for name in ("tiny_cnn_int8.tflite", "tiny_dense_float.tflite"):
-        data = (data_dir / name).read_bytes()
-        check_model_structure(data, source=name)
-        for n in range(len(data)):
-            with pytest.raises(ModelError):
-                check_model_structure(data[:n], source=name)
-
-
-def test_carray_command_imports_no_numpy_pillow_or_schema(tmp_path: Path) -> None:
-    """``tinyml carray`` starts light: the flatbuffer check needs no numpy/tflite."""
-    import subprocess
-    import sys
-
-    model = Path(__file__).parent / "data" / "tiny_cnn_int8.tflite"
-    script = (
-        "import sys; from platformio_tinyml.cli import main; "
-        f"rc = main(['carray', {str(model)!r}, '--out-dir', {str(tmp_path)!r}, "
-        "'--incbin']); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('numpy', 'PIL', 'tflite', 'tensorflow', 'flatbuffers'))); sys.exit(rc)"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
-    assert (tmp_path / "tiny_cnn_int8_model_data.S").is_file()
-
-
 def test_a_large_wrong_file_is_refused_from_its_header(tmp_path: Path) -> None:
     """A 300 MB video named .tflite is refused without reading it whole."""
     import tracemalloc

@@ -16,6 +16,7 @@ from typing import Protocol
 from ..fileio import GeneratedFile
 from . import banner
 from .identifiers import assert_valid_identifier
+from .model_settings import descriptor_initializer
 
 ALIGN = 16
 
@@ -98,7 +99,6 @@ def _descriptor_header(stem: str, head: str) -> str:
 def _descriptor_source(
     stem: str, name: str, arena: AotArena, int8_input: bool, head: str
 ) -> str:
-    lut = "kInputQuantLut" if int8_input else "nullptr"
     return "\n".join(
         [
             head,
@@ -114,27 +114,14 @@ def _descriptor_source(
             f"static_assert(kTensorArenaSize == {arena.total},",
             '              "arena: compiled scratch + input + output, 16-aligned");',
             "",
-            "const tinyml::ModelDescriptor kModel = {",
-            "    nullptr,  // no flatbuffer: the model is compiled",
-            "    0,",
-            "    nullptr,",
-            "    kNumRows,",
-            "    kNumCols,",
-            "    kNumChannels,",
-            "    kInputType,",
-            "    kOutputType,",
-            "    kInputScale,",
-            "    kInputZeroPoint,",
-            "    kOutputScale,",
-            "    kOutputZeroPoint,",
-            "    kCategoryCount,",
-            "    kCategoryLabels,",
-            f"    {lut},",
-            "    static_cast<size_t>(kTensorArenaSize),",
-            f"    &{name}_invoke,",
-            f"    {arena.scratch},",
-            "};",
-            "",
+            *descriptor_initializer(
+                data="nullptr,  // no flatbuffer: the model is compiled",
+                data_size="0",
+                op_resolver="nullptr",
+                int8_input=int8_input,
+                aot_invoke=f"&{name}_invoke",
+                aot_scratch=str(arena.scratch),
+            ),
             "}  // namespace generated",
             "}  // namespace tinyml",
             "",

@@ -266,13 +266,54 @@ def _model_header(info: ModelInfo, stem: str, head: str) -> str:
     )
 
 
+def descriptor_initializer(
+    *,
+    data: str,
+    data_size: str,
+    op_resolver: str,
+    int8_input: bool,
+    aot_invoke: str,
+    aot_scratch: str,
+) -> list[str]:
+    """The lines defining ``tinyml::ModelDescriptor kModel`` (TFLM or AOT).
+
+    The fields follow ``include/tinyml/model_descriptor.h``; the model's constants
+    come from ``<stem>_model_settings.h``. Each argument is the C text of its field,
+    which may end with ``,  // comment`` (a bare value gets its comma added).
+    """
+    lut = "kInputQuantLut" if int8_input else "nullptr"
+    fields = [data, data_size, op_resolver, *_SETTINGS_FIELDS, lut]
+    fields += ["static_cast<size_t>(kTensorArenaSize)", aot_invoke, aot_scratch]
+    return [
+        "const tinyml::ModelDescriptor kModel = {",
+        *[f"    {f}" if "," in f else f"    {f}," for f in fields],
+        "};",
+        "",
+    ]
+
+
+# The descriptor fields filled from <stem>_model_settings.h, in declaration order.
+_SETTINGS_FIELDS = (
+    "kNumRows",
+    "kNumCols",
+    "kNumChannels",
+    "kInputType",
+    "kOutputType",
+    "kInputScale",
+    "kInputZeroPoint",
+    "kOutputScale",
+    "kOutputZeroPoint",
+    "kCategoryCount",
+    "kCategoryLabels",
+)
+
+
 def _model_source(info: ModelInfo, stem: str, head: str) -> str:
     registrations = [
         f"  if (resolver.{TFLM_OPS[name].resolver_method}() != kTfLiteOk) "
         f"return kTfLiteError;  // {name}"
         for name in info.op_names
     ]
-    lut = "kInputQuantLut" if info.input.dtype == "int8" else "nullptr"
     return "\n".join(
         [
             head,
@@ -295,27 +336,14 @@ def _model_source(info: ModelInfo, stem: str, head: str) -> str:
             "  return resolver;",
             "}",
             "",
-            "const tinyml::ModelDescriptor kModel = {",
-            f"    g_{stem}_model_data,",
-            f"    g_{stem}_model_data_size,",
-            "    &GetOpResolver,",
-            "    kNumRows,",
-            "    kNumCols,",
-            "    kNumChannels,",
-            "    kInputType,",
-            "    kOutputType,",
-            "    kInputScale,",
-            "    kInputZeroPoint,",
-            "    kOutputScale,",
-            "    kOutputZeroPoint,",
-            "    kCategoryCount,",
-            "    kCategoryLabels,",
-            f"    {lut},",
-            "    static_cast<size_t>(kTensorArenaSize),",
-            "    nullptr,  // aot_invoke: TFLM runs this model",
-            "    0,",
-            "};",
-            "",
+            *descriptor_initializer(
+                data=f"g_{stem}_model_data",
+                data_size=f"g_{stem}_model_data_size",
+                op_resolver="&GetOpResolver",
+                int8_input=info.input.dtype == "int8",
+                aot_invoke="nullptr,  // aot_invoke: TFLM runs this model",
+                aot_scratch="0",
+            ),
             "}  // namespace generated",
             "}  // namespace tinyml",
             "",

@@ -16,11 +16,8 @@ from typing import Any, Protocol
 
 from .. import __version__
 from ..boards import (
-    RUNTIME_FLASH_ESTIMATE,
-    RUNTIME_RAM_ESTIMATE,
     BoardLimits,
     MemoryBudget,
-    estimate_budget,
 )
 from ..config import TinyMLConfig, config_from_pio
 from ..errors import BudgetError
@@ -352,55 +349,32 @@ def model_in_internal_flash(config: TinyMLConfig) -> bool:
     return config.model_section is None and config.model_address is None
 
 
-def check_budget(
-    limits: BoardLimits,
-    model_bytes: int,
-    arena_bytes: int,
-    *,
-    model_in_flash: bool = True,
-    image_bytes: int = 0,
-    runtime_flash: int = RUNTIME_FLASH_ESTIMATE,
-    runtime_ram: int = RUNTIME_RAM_ESTIMATE,
-) -> MemoryBudget:
-    """Check that model + arena + runtime fit the board, before anything compiles.
+def check_budget(budget: MemoryBudget) -> MemoryBudget:
+    """Refuse a budget over the board's flash or RAM, before anything compiles.
 
     Args:
-        limits: the board's flash and RAM (0 means unknown: not checked).
-        model_bytes: the ``.tflite`` size.
-        arena_bytes: the tensor arena that will be allocated.
-        model_in_flash: False when ``model_section`` or ``model_address`` places the
-            model in external memory (QSPI/SDRAM), which does not count against
-            internal flash (see :func:`model_in_internal_flash`).
-        image_bytes: packed test images, also kept in flash.
-        runtime_flash: estimated flash of TFLM + kernels + resolver + libc.
-        runtime_ram: estimated RAM besides the arena (stack, interpreter, heap).
+        budget: the estimate (:func:`boards.estimate_budget`); a limit of 0 (unknown)
+            is not checked.
+
+    Returns:
+        ``budget``, when it fits.
 
     Raises:
         BudgetError: the estimate exceeds the board's flash or RAM.
     """
-    budget = estimate_budget(
-        limits,
-        model_bytes,
-        arena_bytes,
-        model_in_flash=model_in_flash,
-        image_bytes=image_bytes,
-        runtime_flash=runtime_flash,
-        runtime_ram=runtime_ram,
-    )
-    flash_used, ram_used = budget.flash_used, budget.ram_used
-    if limits.flash_bytes and flash_used > limits.flash_bytes:
-        over = flash_used - limits.flash_bytes
+    if budget.flash_limit and budget.flash_used > budget.flash_limit:
+        over = budget.flash_used - budget.flash_limit
         raise BudgetError(
-            f"model ({model_bytes} B) + runtime estimate exceed {limits.board_id} "
-            f"flash ({limits.flash_bytes} B) by {over} bytes; use a smaller model, "
+            f"model ({budget.model_bytes} B) + runtime estimate exceed {budget.board} "
+            f"flash ({budget.flash_limit} B) by {over} bytes; use a smaller model, "
             "place it in external memory (custom_tinyml_model_section = qspi) or "
             "set board_upload.maximum_size if the board has more flash"
         )
-    if limits.ram_bytes and ram_used > limits.ram_bytes:
-        over = ram_used - limits.ram_bytes
+    if budget.ram_limit and budget.ram_used > budget.ram_limit:
+        over = budget.ram_used - budget.ram_limit
         raise BudgetError(
-            f"arena ({arena_bytes} B) + runtime estimate exceed {limits.board_id} "
-            f"RAM ({limits.ram_bytes} B) by {over} bytes; use a smaller model, "
+            f"arena ({budget.arena_bytes} B) + runtime estimate exceed {budget.board} "
+            f"RAM ({budget.ram_limit} B) by {over} bytes; use a smaller model, "
             "lower custom_tinyml_arena_margin or set board_upload.maximum_ram_size "
             "if the board has more RAM"
         )

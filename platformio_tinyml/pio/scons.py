@@ -190,7 +190,7 @@ def _budget(
         return None
     summary = stamp.summary
     aot = not summary.needs_tflm
-    return (check_budget if check else estimate_budget)(
+    budget = estimate_budget(
         plan.board,
         summary.flash_model_bytes or summary.model_bytes,
         summary.arena_size,
@@ -198,6 +198,7 @@ def _budget(
         runtime_flash=AOT_RUNTIME_FLASH_ESTIMATE if aot else RUNTIME_FLASH_ESTIMATE,
         runtime_ram=AOT_RUNTIME_RAM_ESTIMATE if aot else RUNTIME_RAM_ESTIMATE,
     )
+    return check_budget(budget) if check else budget
 
 
 def _first_line(exc: BaseException) -> str:

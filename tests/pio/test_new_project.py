@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -43,22 +44,30 @@ def _new_project(root: Path, *options: str) -> Path:
     return root
 
 
-def test_by_default_a_new_project_builds_without_tflm(
-    piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
-) -> None:
-    project = _new_project(tmp_path / "new")
+def _run_offline_without_tflm(
+    piotools: ModuleType, pio_env: dict[str, str], project: Path, tmp_path: Path
+) -> Any:
+    """``pio run`` with no TFLM checkout to find and no download possible."""
     home = tmp_path / "home"  # no ~/.cache/tinyml-deps/tflite-micro here
     home.mkdir()
-    run = piotools.run_pio(
+    return piotools.run_pio(
         pio_env,
         project,
         "run",
         extra_env={
             "HOME": str(home),
             "TINYML_TFLM_DIR": "",
+            # Blocks the download: the pinned repositories are looked up here.
             "TINYML_TFLM_SOURCE_BASE": f"file://{tmp_path / 'offline'}",
         },
     )
+
+
+def test_by_default_a_new_project_builds_without_tflm(
+    piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = _new_project(tmp_path / "new")
+    run = _run_offline_without_tflm(piotools, pio_env, project, tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     assert "runtime: aot" in run.output
     assert "TFLM: " not in run.output
@@ -73,19 +82,7 @@ def test_tflm_without_a_checkout_and_offline_stops_with_one_line(
     piotools: ModuleType, pio_env: dict[str, str], tmp_path: Path
 ) -> None:
     project = _new_project(tmp_path / "new", "custom_tinyml_runtime = tflm")
-    home = tmp_path / "home"  # no ~/.cache/tinyml-deps/tflite-micro here
-    home.mkdir()
-    run = piotools.run_pio(
-        pio_env,
-        project,
-        "run",
-        extra_env={
-            "HOME": str(home),
-            "TINYML_TFLM_DIR": "",
-            # Blocks the download: the pinned repositories are looked up here.
-            "TINYML_TFLM_SOURCE_BASE": f"file://{tmp_path / 'offline'}",
-        },
-    )
+    run = _run_offline_without_tflm(piotools, pio_env, project, tmp_path)
     assert run.returncode != 0
     errors = _error_lines(run.output)
     assert len(errors) == 1, run.output[-3000:]

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from platformio_tinyml.boards import RUNTIME_FLASH_ESTIMATE, BoardLimits
+from platformio_tinyml.boards import (
+    RUNTIME_FLASH_ESTIMATE,
+    RUNTIME_RAM_ESTIMATE,
+    BoardLimits,
+    estimate_budget,
+)
 from platformio_tinyml.errors import BudgetError, ConfigError
 from platformio_tinyml.pio import plan as P
 
@@ -272,7 +277,9 @@ def test_library_src_filter(board: str | None, have_tflm: bool, expected: str) -
 
 def test_budget_fits() -> None:
     report = P.check_budget(
-        DISCO_F746NG, 100_000, 50_000, runtime_flash=150_000, runtime_ram=10_000
+        estimate_budget(
+            DISCO_F746NG, 100_000, 50_000, runtime_flash=150_000, runtime_ram=10_000
+        )
     )
     assert (report.flash_used, report.ram_used) == (250_000, 60_000)
     assert report.flash_percent == pytest.approx(100 * 250_000 / 1048576)
@@ -280,33 +287,35 @@ def test_budget_fits() -> None:
 
 
 def test_budget_flash_overflow_message() -> None:
-    over = 1_000_000 + P.RUNTIME_FLASH_ESTIMATE - 1_048_576
+    over = 1_000_000 + RUNTIME_FLASH_ESTIMATE - 1_048_576
     with pytest.raises(
         BudgetError,
         match=r"^model \(1000000 B\) \+ runtime estimate exceed disco_f746ng flash "
         rf"\(1048576 B\) by {over} bytes; ",
     ):
-        P.check_budget(DISCO_F746NG, 1_000_000, 10_000)
+        P.check_budget(estimate_budget(DISCO_F746NG, 1_000_000, 10_000))
 
 
 def test_budget_external_model_does_not_count() -> None:
-    report = P.check_budget(DISCO_F746NG, 1_000_000, 10_000, model_in_flash=False)
+    report = P.check_budget(
+        estimate_budget(DISCO_F746NG, 1_000_000, 10_000, model_in_flash=False)
+    )
     assert report.flash_used == RUNTIME_FLASH_ESTIMATE
     assert report.notes == ("model placed in external memory",)
 
 
 def test_budget_ram_overflow_message() -> None:
-    over = 327_000 + P.RUNTIME_RAM_ESTIMATE - 327_680
+    over = 327_000 + RUNTIME_RAM_ESTIMATE - 327_680
     with pytest.raises(
         BudgetError,
         match=r"^arena \(327000 B\) \+ runtime estimate exceed disco_f746ng RAM "
         rf"\(327680 B\) by {over} bytes; ",
     ):
-        P.check_budget(DISCO_F746NG, 1_000, 327_000)
+        P.check_budget(estimate_budget(DISCO_F746NG, 1_000, 327_000))
 
 
 def test_budget_unknown_sizes_are_not_checked() -> None:
-    report = P.check_budget(BoardLimits("x", 0, 0), 10**9, 10**9)
+    report = P.check_budget(estimate_budget(BoardLimits("x", 0, 0), 10**9, 10**9))
     assert report.flash_percent is None and report.ram_percent is None
 
 
@@ -326,11 +335,13 @@ def test_format_summary(tmp_path: Path) -> None:
     summary = P.make_stamp(plan, write_result(plan)).summary
     # Fixed runtime figures: this checks the formatting, not the estimates.
     budget = P.check_budget(
-        DISCO_F746NG,
-        summary.model_bytes,
-        summary.arena_size,
-        runtime_flash=160 * 1024,
-        runtime_ram=16 * 1024,
+        estimate_budget(
+            DISCO_F746NG,
+            summary.model_bytes,
+            summary.arena_size,
+            runtime_flash=160 * 1024,
+            runtime_ram=16 * 1024,
+        )
     )
     assert P.format_summary(summary, budget, quantization="int8") == SUMMARY_EXPECTED
 
