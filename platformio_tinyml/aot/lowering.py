@@ -208,18 +208,85 @@ def _lower_conv(graph: Graph, op: Operator) -> Call:
     return _lower_conv_few(graph, op) or _lower_conv_generic(graph, op)
 
 
-def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
-    """CONV_2D with ic not a multiple of 4 (first layers), if the short
-    requantization of ``kernels/conv_few.c`` is exact for every channel."""
+def _conv_operands(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor]:
+    """(input, output, filter) of a convolution, the filter a constant 4-D tensor."""
     inp = _int8_activation(graph, op, op.inputs[0])
     out = _int8_activation(graph, op, op.outputs[0])
     filt = graph.tensors[op.inputs[1]]
     if filt.data is None or len(filt.shape) != 4:
         raise _fail(op, "the filter is not a constant 4-D tensor")
+    return inp, out, filt
+
+
+def _padded_rows(weights: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each output channel's weights, zero-padded to a multiple of 4."""
+    depth = weights.shape[1]
+    packed = np.zeros((weights.shape[0], (depth + 3) // 4 * 4), dtype=np.int64)
+    packed[:, :depth] = weights
+    return packed
+
+
+def _int16_pairs(rows: npt.NDArray[np.int64]) -> tuple[int, ...]:
+    """Rows of int16 values as words, two per word (low half first), interleaved
+    by row pair: word (o // 2, k // 2, o % 2). An odd last row is repeated."""
+    if len(rows) % 2:
+        rows = np.vstack([rows, rows[-1:]])
+    pairs = rows.reshape(-1, 2, rows.shape[1] // 2, 2).transpose(0, 2, 1, 3)
+    return _wrap32(((pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)).reshape(-1))
+
+
+def _conv_call(
+    op: Operator,
+    kernel: str,
+    operands: tuple[Tensor, Tensor],
+    names: tuple[str, ...],
+    per_pixel: int,
+    window: tuple[int, ...],
+    tail: tuple[object, ...],
+    macs: int,
+    scratch_bytes: int,
+    constants: tuple[ConstArray, ...],
+) -> Call:
+    """The call of a convolution kernel: ``tinyml_aot_<kernel>(in, out, <names>,
+    ih, iw, ic, oh, ow, <per_pixel>, kh, kw, sh, sw, dh, dw, ph, pw, <tail>)``,
+    ``window`` being ``(kh, kw, sh, sw, dh, dw, ph, pw)``."""
+    inp, out = operands
+    _, ih, iw, ic = inp.shape
+    _, oh, ow, _ = out.shape
+    return Call(
+        op_index=op.index,
+        op=op.name,
+        kernel=kernel,
+        template=_invoke(
+            f"tinyml_aot_{kernel}",
+            _t(inp.index),
+            _t(out.index),
+            *names,
+            ih,
+            iw,
+            ic,
+            oh,
+            ow,
+            per_pixel,
+            *window,
+            *tail,
+        ),
+        inputs=(inp.index,),
+        output=out.index,
+        macs=macs,
+        scratch_bytes=scratch_bytes,
+        constants=constants,
+    )
+
+
+def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
+    """CONV_2D with ic not a multiple of 4 (first layers), if the short
+    requantization of ``kernels/conv_few.c`` is exact for every channel."""
+    inp, out, filt = _conv_operands(graph, op)
     oc, kh, kw, ic = filt.shape
     if ic % 4 == 0 or ic != inp.shape[-1]:
         return None
-    sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
+    geometry = _conv_geometry(op, inp, out, kh, kw)
     weights = filt.array().astype(np.int64).reshape(oc, -1)
     bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=1)
     # Every input value (padding taps read the zero point) is in [-128, 127].
@@ -231,54 +298,24 @@ def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
     ]
     if any(p is None for p in params):
         return None
-    depth = weights.shape[1]
-    depth4 = (depth + 3) // 4 * 4
     # Doubled (the kernel's SMMULR), widened to int16 and interleaved as in
     # _lower_conv_generic (without quad).
-    packed = np.zeros((oc + oc % 2, depth4), dtype=np.int64)
-    packed[:oc, :depth] = 2 * weights
-    packed[oc:] = packed[oc - 1 : oc]
-    pairs = packed.reshape(-1, 2, depth4 // 2, 2).transpose(0, 2, 1, 3)
-    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)
+    packed = _padded_rows(2 * weights)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("q", op))
-    _, ih, iw, _ = inp.shape
-    _, oh, ow, _ = out.shape
-    return Call(
-        op_index=op.index,
-        op=op.name,
-        kernel="conv_few",
-        template=_invoke(
-            "tinyml_aot_conv_few",
-            _t(inp.index),
-            _t(out.index),
-            *names,
-            ih,
-            iw,
-            ic,
-            oh,
-            ow,
-            oc,
-            kh,
-            kw,
-            sh,
-            sw,
-            dh,
-            dw,
-            ph,
-            pw,
-            inp.zero_point,
-            lo,
-            hi,
-            "(int32_t *){scratch}",
-        ),
-        inputs=(inp.index,),
-        output=out.index,
-        macs=oh * ow * oc * kh * kw * ic,
+    return _conv_call(
+        op,
+        "conv_few",
+        (inp, out),
+        names,
+        oc,
+        (kh, kw, *geometry),
+        (inp.zero_point, lo, hi, "(int32_t *){scratch}"),
+        macs=int(np.prod(out.shape)) * kh * kw * ic,
         # Columns of two pixels (int16), then their bytes with room to spill.
-        scratch_bytes=2 * 2 * depth4 + 2 * (depth4 + 4),
+        scratch_bytes=2 * 2 * packed.shape[1] + 2 * (packed.shape[1] + 4),
         constants=(
-            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
+            ConstArray(names[0], "int32_t", _int16_pairs(packed)),
             ConstArray(names[1], "int32_t", _wrap32(2 * bias)),
             ConstArray(names[2], "int32_t", tuple(v for p in params if p for v in p)),
         ),
@@ -286,80 +323,37 @@ def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
 
 
 def _lower_conv_generic(graph: Graph, op: Operator) -> Call:
-    inp = _int8_activation(graph, op, op.inputs[0])
-    out = _int8_activation(graph, op, op.outputs[0])
-    filt = graph.tensors[op.inputs[1]]
-    if filt.data is None or len(filt.shape) != 4:
-        raise _fail(op, "the filter is not a constant 4-D tensor")
+    inp, out, filt = _conv_operands(graph, op)
     oc, kh, kw, ic = filt.shape
     if ic != inp.shape[-1]:
         raise _fail(op, "grouped convolution is not supported")
-    sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
+    geometry = _conv_geometry(op, inp, out, kh, kw)
     weights = filt.array().astype(np.int64).reshape(oc, -1)
     bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=1)
-    depth = weights.shape[1]
-    depth4 = (depth + 3) // 4 * 4
-    packed = np.zeros((oc, depth4), dtype=np.int64)
-    packed[:, :depth] = weights
+    packed = _padded_rows(weights)
+    depth4 = packed.shape[1]
     # quad: columns widened 4 channels at a time, as c0, c2, c1, c3 (see
     # kernels/conv.c); the weights follow that order. Weights are widened to
-    # int16 offline, two per word (low half first), interleaved by channel
-    # pair: word (o // 2, k // 2, o % 2). An odd last channel is repeated.
+    # int16 offline (see _int16_pairs).
     quad = 1 if ic % 4 == 0 else 0
     if quad:
         packed = packed.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1)
-    if oc % 2:
-        packed = np.vstack([packed, packed[-1:]])
-    pairs = packed.reshape(-1, 2, depth4 // 2, 2).transpose(0, 2, 1, 3)
-    words = (pairs[..., 0] & 0xFFFF) | (pairs[..., 1] << 16)
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
-    _, ih, iw, _ = inp.shape
-    _, oh, ow, _ = out.shape
-    return Call(
-        op_index=op.index,
-        op=op.name,
-        kernel="conv",
-        template=_invoke(
-            "tinyml_aot_conv",
-            _t(inp.index),
-            _t(out.index),
-            names[0],
-            names[1],
-            names[2],
-            names[3],
-            ih,
-            iw,
-            ic,
-            oh,
-            ow,
-            oc,
-            kh,
-            kw,
-            sh,
-            sw,
-            dh,
-            dw,
-            ph,
-            pw,
-            inp.zero_point,
-            out.zero_point,
-            lo,
-            hi,
-            quad,
-            "(int32_t *){scratch}",
-            0,
-            0,
-            0,
-        ),
-        inputs=(inp.index,),
-        output=out.index,
-        macs=oh * ow * oc * kh * kw * ic,
+    return _conv_call(
+        op,
+        "conv",
+        (inp, out),
+        names,
+        oc,
+        (kh, kw, *geometry),
+        (inp.zero_point, out.zero_point, lo, hi, quad, "(int32_t *){scratch}", 0, 0, 0),
+        macs=int(np.prod(out.shape)) * kh * kw * ic,
         # Columns of two pixels (int16), then (without quad) their bytes.
         scratch_bytes=2 * 2 * depth4 + (0 if quad else 2 * depth4),
         constants=(
-            ConstArray(names[0], "int32_t", _wrap32(words.reshape(-1))),
+            ConstArray(names[0], "int32_t", _int16_pairs(packed)),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
             ConstArray(names[2], "int32_t", tuple(mults)),
             ConstArray(names[3], "int32_t", tuple(shifts)),
@@ -368,58 +362,27 @@ def _lower_conv_generic(graph: Graph, op: Operator) -> Call:
 
 
 def _lower_depthwise(graph: Graph, op: Operator) -> Call:
-    inp = _int8_activation(graph, op, op.inputs[0])
-    out = _int8_activation(graph, op, op.outputs[0])
-    filt = graph.tensors[op.inputs[1]]
-    if filt.data is None or len(filt.shape) != 4:
-        raise _fail(op, "the filter is not a constant 4-D tensor")
+    inp, out, filt = _conv_operands(graph, op)
     _, kh, kw, oc = filt.shape
     ic = inp.shape[-1]
     if oc % ic:
         raise _fail(op, f"{oc} output channels are not a multiple of {ic}")
-    mult = oc // ic
-    sh, sw, dh, dw, ph, pw = _conv_geometry(op, inp, out, kh, kw)
+    geometry = _conv_geometry(op, inp, out, kh, kw)
     weights = filt.array().astype(np.int64).reshape(kh * kw, oc)
     bias = _bias(graph, op, oc) - inp.zero_point * weights.sum(axis=0)
     mults, shifts = _channel_params(op, inp, filt, out, oc)
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("m", op), _c("s", op))
-    _, ih, iw, _ = inp.shape
-    _, oh, ow, _ = out.shape
-    return Call(
-        op_index=op.index,
-        op=op.name,
-        kernel="depthwise_conv",
-        template=_invoke(
-            "tinyml_aot_depthwise_conv",
-            _t(inp.index),
-            _t(out.index),
-            names[0],
-            names[1],
-            names[2],
-            names[3],
-            ih,
-            iw,
-            ic,
-            oh,
-            ow,
-            mult,
-            kh,
-            kw,
-            sh,
-            sw,
-            dh,
-            dw,
-            ph,
-            pw,
-            inp.zero_point,
-            out.zero_point,
-            lo,
-            hi,
-        ),
-        inputs=(inp.index,),
-        output=out.index,
-        macs=oh * ow * oc * kh * kw,
+    return _conv_call(
+        op,
+        "depthwise_conv",
+        (inp, out),
+        names,
+        oc // ic,
+        (kh, kw, *geometry),
+        (inp.zero_point, out.zero_point, lo, hi),
+        macs=int(np.prod(out.shape)) * kh * kw,
+        scratch_bytes=0,
         constants=(
             ConstArray(names[0], "int8_t", tuple(int(v) for v in weights.reshape(-1))),
             ConstArray(names[1], "int32_t", _wrap32(bias)),
