@@ -3,8 +3,7 @@
 
 Each zoo architecture carries a :class:`~platformio_tinyml.zoo.Recipe`: augmentation
 (random shifts for MNIST; random crop with padding plus horizontal flip for CIFAR-10),
-AdamW or SGD with Nesterov momentum, decoupled weight decay, and a warm-up + cosine
-learning-rate schedule.
+AdamW with decoupled weight decay, and a warm-up + cosine learning-rate schedule.
 A trained model is stored once under ``<cache_dir>/models/`` as a batch-1 ``.keras``
 file plus a small JSON record, keyed by architecture, dataset fingerprint, epochs,
 seed and package version. An inter-process lock makes concurrent builds wait for
@@ -263,20 +262,6 @@ def _learning_rate(
     )
 
 
-def _optimizer(keras: Any, recipe: Recipe, schedule: Any) -> Any:
-    """The recipe's optimizer on the given learning-rate schedule."""
-    decay = recipe.weight_decay if recipe.weight_decay > 0 else None
-    if recipe.optimizer == "sgd":
-        return keras.optimizers.SGD(
-            learning_rate=schedule, momentum=0.9, nesterov=True, weight_decay=decay
-        )
-    if recipe.optimizer != "adamw":
-        raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
-    if decay is None:
-        return keras.optimizers.Adam(learning_rate=schedule)
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=decay)
-
-
 def _warm_start(
     keras: Any, model: Any, source: str, dataset: Dataset, cache: Path
 ) -> None:
@@ -353,7 +338,11 @@ def _fit(
         _warm_start(keras, model, recipe.init_from, dataset, cache)
     steps = -(-len(dataset.y_train) // recipe.batch_size)
     schedule = _learning_rate(keras, recipe, steps, epochs)
-    optimizer = _optimizer(keras, recipe, schedule)
+    optimizer = (
+        keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+        if recipe.weight_decay > 0
+        else keras.optimizers.Adam(learning_rate=schedule)
+    )
     classes = dataset.num_classes
     model.compile(
         optimizer=optimizer,

@@ -28,10 +28,7 @@ class Recipe:
         learning_rate: peak learning rate of the schedule.
         warmup_epochs: linear warm-up from ``learning_rate / 10`` to the peak, then a
             cosine decay to zero (a one-cycle-like schedule).
-        weight_decay: decoupled weight decay (scaled by the learning rate each step);
-            0 disables it.
-        optimizer: ``adamw`` (Adam; AdamW when ``weight_decay`` > 0) or ``sgd``
-            (SGD with Nesterov momentum 0.9).
+        weight_decay: decoupled weight decay (AdamW); 0 disables it.
         augmentation: ``none``; ``shift:<px>`` (random translation by up to ``px``
             pixels, zero fill: MNIST); ``crop_flip:<px>`` (random crop of the image
             padded by ``px`` pixels, plus horizontal flip: CIFAR-10).
@@ -47,7 +44,6 @@ class Recipe:
     learning_rate: float = 1e-3
     warmup_epochs: float = 1.0
     weight_decay: float = 0.0
-    optimizer: str = "adamw"
     augmentation: str = "none"
     label_smoothing: float = 0.0
     calibration_samples: int = 1000
