@@ -301,6 +301,7 @@ def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
     # Doubled (the kernel's SMMULR), widened to int16 and interleaved as in
     # _lower_conv_generic (without quad).
     packed = _padded_rows(2 * weights)
+    depth4 = packed.shape[1]
     lo, hi = _activation(op, out)
     names = (_c("w", op), _c("b", op), _c("q", op))
     return _conv_call(
@@ -313,7 +314,7 @@ def _lower_conv_few(graph: Graph, op: Operator) -> Call | None:
         (inp.zero_point, lo, hi, "(int32_t *){scratch}"),
         macs=int(np.prod(out.shape)) * kh * kw * ic,
         # Columns of two pixels (int16), then their bytes with room to spill.
-        scratch_bytes=2 * 2 * packed.shape[1] + 2 * (packed.shape[1] + 4),
+        scratch_bytes=2 * 2 * depth4 + 2 * (depth4 + 4),
         constants=(
             ConstArray(names[0], "int32_t", _int16_pairs(packed)),
             ConstArray(names[1], "int32_t", _wrap32(2 * bias)),
