@@ -263,9 +263,17 @@ def render_source(program: Program) -> str:
         "#endif\n\n"
     )
     parts.append("/* --- constants --- */\n")
+    # Ops that share weights (a mirror-averaged model's two branches) share arrays.
+    first: dict[tuple[str, tuple[int | str, ...]], str] = {}
     for layer in program.layers:
-        if layer.emitted:
-            parts += [_array(c) for c in layer.call.constants]
+        if not layer.emitted:
+            continue
+        for const in layer.call.constants:
+            same = first.setdefault((const.ctype, const.values), const.name)
+            if same == const.name:
+                parts.append(_array(const))
+            else:
+                parts.append(f"#define {const.name} {same}\n")
     body = []
     for step, layer in enumerate(program.layers):
         call = layer.call

@@ -715,6 +715,35 @@ def _lower_concat(graph: Graph, op: Operator) -> Call:
     )
 
 
+def _lower_reverse(graph: Graph, op: Operator) -> Call:
+    inp = _int8_activation(graph, op, op.inputs[0])
+    out = _int8_activation(graph, op, op.outputs[0])
+    if (inp.scale, inp.zero_point) != (out.scale, out.zero_point):
+        raise _fail(op, "an output with its own quantization is not supported")
+    rank = len(inp.shape)
+    axes = sorted({a % rank for a in _axis_values(graph, op, op.inputs[1])})
+    if len(axes) != 1:
+        raise _fail(op, f"reversing {len(axes)} axes at once is not supported")
+    axis = axes[0]
+    outer = int(np.prod(inp.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(inp.shape[axis + 1 :], dtype=np.int64))
+    return Call(
+        op_index=op.index,
+        op=op.name,
+        kernel="reverse",
+        template=_invoke(
+            "tinyml_aot_reverse",
+            _t(inp.index),
+            _t(out.index),
+            outer,
+            int(inp.shape[axis]),
+            inner,
+        ),
+        inputs=(inp.index,),
+        output=out.index,
+    )
+
+
 LOWERINGS: dict[str, Callable[[Graph, Operator], Call]] = {
     "ADD": _lower_add,
     "AVERAGE_POOL_2D": _lower_pool,
@@ -730,6 +759,7 @@ LOWERINGS: dict[str, Callable[[Graph, Operator], Call]] = {
     "RELU": _lower_elementwise,
     "RELU6": _lower_elementwise,
     "RESHAPE": _lower_reshape,
+    "REVERSE_V2": _lower_reverse,
     "SOFTMAX": _lower_softmax,
 }
 
