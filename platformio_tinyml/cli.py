@@ -251,6 +251,32 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- mirror ----------------------------------------------------------------------
+
+
+def _cmd_mirror(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .fileio import write_atomic
+    from .mirror import mirror_average
+    from .model_info import load_model_file, read_model
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".tflite":
+        raise ConfigError(
+            f"--out '{out}' must end in .tflite (e.g. model_mirror.tflite)"
+        )
+    data, info = load_model_file(Path(args.model))
+    mirrored = mirror_average(data, source=args.model)
+    after = read_model(mirrored, source=str(out))
+    write_atomic(out, mirrored)
+    print(
+        f"wrote {out} ({len(mirrored):,} bytes, {info.macs / 1e6:.2f}M -> "
+        f"{after.macs / 1e6:.2f}M MACs): the model averaged over each image and "
+        "its mirror image"
+    )
+    return 0
+
+
 # --- generate --------------------------------------------------------------------
 
 
@@ -471,6 +497,16 @@ def _add_compile_parser(sub: Any) -> None:
     p.set_defaults(handler=_cmd_compile)
 
 
+def _add_mirror_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "mirror",
+        help="average a classifier over each image and its mirror image (2x MACs)",
+    )
+    p.add_argument("model", help=".tflite classifier ending in SOFTMAX (NHWC input)")
+    p.add_argument("--out", required=True, help="the .tflite to write")
+    p.set_defaults(handler=_cmd_mirror)
+
+
 def _add_generate_parser(sub: Any) -> None:
     p = sub.add_parser(
         "generate", help="run the whole pipeline: model, sources, images"
@@ -507,6 +543,7 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "pack-images": _add_pack_images_parser,
     "hex": _add_hex_parser,
     "compile": _add_compile_parser,
+    "mirror": _add_mirror_parser,
     "generate": _add_generate_parser,
     "report": _add_report_parser,
     "zoo": _add_zoo_parser,

@@ -236,3 +236,25 @@ def test_ctrl_c_during_training_exits_at_once(tmp_path: Path) -> None:
     assert b"interrupted" in rest
     assert elapsed < 5.0, f"exit took {elapsed:.1f} s after SIGINT"
     assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.tensorflow
+def test_mirror_writes_the_model_and_says_what_it_costs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tensorflow", reason="tinyml mirror edits with TensorFlow")
+    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
+
+    entry = find_pretrained("cifar10_resnet8")
+    assert entry is not None
+    model = pretrained_path(entry, tmp_path)
+    out = tmp_path / "r8_mirror.tflite"
+    assert main(["mirror", str(model), "--out", str(out)]) == 0
+    shipped = find_pretrained("cifar10_resnet8_mirror")
+    assert shipped is not None and out.stat().st_size == shipped.size_bytes
+    assert "12.50M -> 25.00M MACs" in capsys.readouterr().out
+    # Mirroring twice is refused, and nothing is written.
+    again = tmp_path / "twice.tflite"
+    assert main(["mirror", str(out), "--out", str(again)]) == 2
+    assert "mirror-averaged already" in capsys.readouterr().err
+    assert not again.exists()
