@@ -4,6 +4,7 @@
 Usage (from the repository root, with the datasets of docs/datasets.md)::
 
     python -m devtools.zoo_build mnist_lenet5 [--epochs N] [--datasets-dir DIR]
+    python -m devtools.zoo_build cifar10_resnet8_mirror [--datasets-dir DIR]
 
 It trains with the architecture's recipe (``platformio_tinyml.zoo``; a recipe with
 ``init_from`` first fetches that pretrained model, through ``$TINYML_ZOO_MIRROR``
@@ -13,6 +14,10 @@ the whole test split with the host TFLM (float optionally with TFLite's referenc
 kernels, ``--float-with tflite``: TFLM's float kernels are slow for CIFAR-10 models),
 and writes
 ``platformio_tinyml/zoo_models/<name>.tflite`` plus its entry in ``zoo_models.json``.
+
+A name ``<base>_mirror`` trains nothing: it rewrites the shipped ``<base>`` model with
+:func:`platformio_tinyml.mirror.mirror_average` (the image and its mirror image
+averaged) and measures the result the same way.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from typing import Any
 
 from platformio_tinyml.datasets import Dataset, load_dataset
 from platformio_tinyml.fileio import file_lock, sha256_bytes, write_atomic
+from platformio_tinyml.mirror import mirror_average
 from platformio_tinyml.model_info import read_model
+from platformio_tinyml.pretrained import find_pretrained, pretrained_path
 from platformio_tinyml.quantization import convert_model
 from platformio_tinyml.training import train_model
 from platformio_tinyml.verification import evaluate_accuracy, measure_arena
 from platformio_tinyml.zoo import get_architecture
 
+MIRROR_SUFFIX = "_mirror"
 ZOO_DIR = Path(__file__).resolve().parent.parent / "platformio_tinyml" / "zoo_models"
 MANIFEST = ZOO_DIR / "zoo_models.json"
 
@@ -133,6 +141,43 @@ def build(
     return entry
 
 
+def build_mirror(name: str, datasets_dir: str | None, cache: Path) -> dict[str, Any]:
+    """Mirror-average the shipped base model of ``name``; return its manifest entry."""
+    base_name = name.removesuffix(MIRROR_SUFFIX)
+    base = find_pretrained(base_name)
+    if base is None or not base.shipped:
+        raise SystemExit(f"zoo_build: '{base_name}' is not a shipped zoo model")
+    mirrored = mirror_average(
+        pretrained_path(base, cache).read_bytes(), source=base_name
+    )
+    dataset = load_dataset(
+        base.dataset, datasets_dir=Path(datasets_dir) if datasets_dir else None
+    )
+    start = time.monotonic()
+    accuracy = evaluate_accuracy(mirrored, dataset)
+    _log(f"{name}: TFLM int8 {accuracy:.4f} ({time.monotonic() - start:.0f} s)")
+    entry: dict[str, Any] = {
+        "dataset": base.dataset,
+        "file": f"{name}.tflite",
+        "sha256": sha256_bytes(mirrored),
+        "size_bytes": len(mirrored),
+        "accuracy_int8": round(accuracy, 4),
+        "accuracy_float": None,
+        "test_images": int(len(dataset.y_test)),
+        "macs": read_model(mirrored, source=name).macs,
+        "arena_bytes": measure_arena(mirrored),
+        "mirror_of": base_name,
+        "command": f"python -m devtools.zoo_build {name}",
+        "origin": (
+            f"'{base_name}' averaged over each image and its mirror image "
+            "(tinyml mirror): the same weights, twice the MACs; the model alone "
+            f"scores {base.accuracy_int8:.2%} int8"
+        ),
+    }
+    write_atomic(ZOO_DIR / str(entry["file"]), mirrored)
+    return entry
+
+
 def _update_manifest(name: str, entry: dict[str, Any]) -> None:
     with file_lock(Path(tempfile.gettempdir()) / "tinyml-zoo-manifest.lock"):
         manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
@@ -160,7 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="zoo-build-") as tmp:
         cache = Path(args.cache_dir) if args.cache_dir else Path(tmp)
-        entry = build(args.name, args.epochs, args.datasets_dir, cache, args.float_with)
+        if args.name.endswith(MIRROR_SUFFIX):
+            entry = build_mirror(args.name, args.datasets_dir, cache)
+        else:
+            entry = build(
+                args.name, args.epochs, args.datasets_dir, cache, args.float_with
+            )
     _update_manifest(args.name, entry)
     print(json.dumps({args.name: entry}, indent=2))
     return 0

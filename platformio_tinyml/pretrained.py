@@ -51,6 +51,8 @@ class PretrainedModel:
         command: the command that reproduces the model.
         origin: where the weights come from, for humans.
         init_from: the pretrained model the training started from, if any.
+        mirror_of: the zoo model this one averages over each image and its mirror
+            image (:mod:`platformio_tinyml.mirror`), if any.
     """
 
     name: str
@@ -70,6 +72,7 @@ class PretrainedModel:
     command: str | None = None
     origin: str = ""
     init_from: str | None = None
+    mirror_of: str | None = None
 
     @property
     def shipped(self) -> bool:

@@ -65,6 +65,30 @@ def test_zoo_model_matches_tflm(
     )
 
 
+def test_mirror_averaged_zoo_model_matches_tflm(host_runner, tflm_outputs) -> None:  # type: ignore[no-untyped-def]
+    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
+
+    def shipped(name: str) -> bytes:
+        entry = find_pretrained(name)
+        assert entry is not None
+        return pretrained_path(entry, Path("/nonexistent")).read_bytes()
+
+    model = shipped("cifar10_resnet8_mirror")
+    compiled = compile_model(model, "resnet8_mirror")
+    assert compiled.source.count("tinyml_aot_reverse(") == 2  # defined, called
+    # The second branch reads the first one's weight arrays: each is emitted once.
+    base = compile_model(shipped("cifar10_resnet8"), "resnet8")
+    arrays = (
+        compiled.source.count("\nstatic const "),
+        base.source.count("\nstatic const "),
+    )
+    assert arrays[1] < arrays[0] <= arrays[1] + 5
+    inputs = random_inputs(read_model(model).input.shape, 4, seed=5)
+    np.testing.assert_array_equal(
+        host_runner(compiled, inputs), tflm_outputs(model, inputs)
+    )
+
+
 @pytest.mark.tensorflow
 def test_unsupported_op_is_refused_in_one_line() -> None:
     pytest.importorskip("tensorflow", reason="the model is built with TensorFlow")
