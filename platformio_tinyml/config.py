@@ -240,7 +240,8 @@ OPTIONS: tuple[Option, ...] = (
         "dataset",
         _parse_str,
         "mnist",
-        "dataset: mnist, cifar10, or folder:<path> (one subfolder per class)",
+        "dataset: mnist, cifar10, or folder:<path> (one subfolder per class); "
+        "default: the zoo model's, else mnist",
     ),
     Option(
         "datasets_dir",
@@ -467,7 +468,22 @@ def parse_options(
     for name in [k for k, v in parsed.items() if v is None]:
         if OPTIONS_BY_NAME[name].default is not None:
             del parsed[name]
+    if "dataset" not in parsed and "model" in parsed:
+        implied = zoo_dataset(parsed["model"])
+        if implied is not None:
+            parsed["dataset"] = implied
     return TinyMLConfig(**parsed)
+
+
+def zoo_dataset(model: str) -> str | None:
+    """The dataset a zoo name is meant for; None for paths, URLs and unknown names."""
+    from .pretrained import find_pretrained
+    from .zoo import ARCHITECTURES
+
+    if model in ARCHITECTURES:
+        return ARCHITECTURES[model].default_dataset
+    entry = find_pretrained(model)
+    return None if entry is None else entry.dataset
 
 
 def config_from_pio(

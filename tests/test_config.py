@@ -195,3 +195,24 @@ def test_input_range_values(raw: str, expected: str | None) -> None:
     cfg = config_from_pio({"custom_tinyml_input_range": raw})
     assert (None if cfg.input_range is None else str(cfg.input_range)) == expected
     assert cfg.to_dict()["input_range"] == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("cifar10_resnet8", "cifar10"),  # an architecture (and shipped weights)
+        ("cifar10_resnet8_mirror", "cifar10"),  # a shipped model only
+        ("mlperf_resnet8", "cifar10"),  # a pinned upstream model
+        ("mnist_lenet5", "mnist"),
+        ("models/own.tflite", "mnist"),  # not a zoo name: the option's default
+    ],
+)
+def test_an_unset_dataset_follows_the_zoo_model(model: str, expected: str) -> None:
+    assert parse_options({"model": model}, use_env=False).dataset == expected
+    cfg = config_from_pio({"custom_tinyml_model": model})
+    assert cfg.dataset == expected
+
+
+def test_a_given_dataset_wins_over_the_zoo_model() -> None:
+    cfg = parse_options({"model": "cifar10_resnet8", "dataset": "folder:pics"})
+    assert cfg.dataset == "folder:pics"

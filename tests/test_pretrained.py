@@ -204,6 +204,35 @@ def test_first_generate_of_a_shipped_zoo_model_trains_nothing(
 
 
 @pytest.mark.tflm
+def test_generate_with_only_a_zoo_name_uses_its_dataset_and_trains_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shared_datasets_dir: Path | None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``tinyml generate --model cifar10_resnet8_mirror``: no --dataset, empty cache."""
+    _tflm()
+    from platformio_tinyml import training
+    from platformio_tinyml.cli import main
+
+    _dataset("cifar10", shared_datasets_dir)
+    monkeypatch.setenv("TINYML_DATASETS_DIR", str(shared_datasets_dir))
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a shipped zoo model must not be trained")
+
+    monkeypatch.setattr(training, "_fit", no_training)
+    out = tmp_path / "out"
+    argv = ["--cache-dir", str(tmp_path / "cache"), "generate"]
+    argv += ["--model", "cifar10_resnet8_mirror", "--verify-samples", "100"]
+    assert main([*argv, "--images", "2", "--out-dir", str(out)]) == 0
+    summary = capsys.readouterr().out
+    assert "zoo:cifar10_resnet8_mirror" in summary and "CIFAR-10" in summary
+    assert "runtime   aot" in summary  # REVERSE_V2 has an AOT kernel
+    assert (out / "cifar10_resnet8_mirror_aot.c").is_file()
+
+
+@pytest.mark.tflm
 def test_generate_mlperf_resnet8_states_the_range_and_warns_when_forced(
     mlperf_mirror: Path, tmp_path: Path, shared_datasets_dir: Path | None
 ) -> None:
