@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +159,19 @@ def tiny_float_model(
     path = tmp_path_factory.mktemp("tiny-float") / "tiny_float.tflite"
     path.write_bytes(data)
     return TinyModel(_tiny_trained, data, path, synthetic_dataset)
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> Callable[[str], bytes]:
+    """The bytes of a zoo model shipped in the package, by name."""
+    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
+
+    def read(name: str) -> bytes:
+        entry = find_pretrained(name)
+        assert entry is not None and entry.shipped, name
+        return pretrained_path(entry, Path("/nonexistent")).read_bytes()
+
+    return read
 
 
 # A local git mirror of mlcommons/tiny (``$TINYML_MIRRORS_DIR/mlcommons+tiny/repo``)

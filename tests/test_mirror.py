@@ -5,25 +5,15 @@ TFLM), and the shipped mirror-averaged zoo models are reproduced bit for bit."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from platformio_tinyml.errors import ModelError
-from platformio_tinyml.pretrained import (
-    find_pretrained,
-    pretrained_models,
-    pretrained_path,
-)
+from platformio_tinyml.pretrained import find_pretrained, pretrained_models
 
 MIRRORED = sorted(n for n, m in pretrained_models().items() if m.mirror_of)
-
-
-def _shipped(name: str) -> bytes:
-    model = find_pretrained(name)
-    assert model is not None
-    return pretrained_path(model, Path("/nonexistent")).read_bytes()
 
 
 def _mirror() -> object:
@@ -48,24 +38,28 @@ def test_the_zoo_ships_a_mirror_averaged_resnet8() -> None:
 
 @pytest.mark.tensorflow
 @pytest.mark.parametrize("name", MIRRORED)
-def test_shipped_mirror_models_are_reproduced_bit_for_bit(name: str) -> None:
+def test_shipped_mirror_models_are_reproduced_bit_for_bit(
+    name: str, shipped_model: Callable[[str], bytes]
+) -> None:
     mirror_average = _mirror()
     model = find_pretrained(name)
     assert model is not None and model.mirror_of is not None
-    rebuilt = mirror_average(_shipped(model.mirror_of), source=model.mirror_of)  # type: ignore[operator]
-    assert rebuilt == _shipped(name)
+    rebuilt = mirror_average(shipped_model(model.mirror_of), source=model.mirror_of)  # type: ignore[operator]
+    assert rebuilt == shipped_model(name)
 
 
 @pytest.mark.tflm
-def test_an_image_and_its_mirror_image_give_identical_int8_outputs() -> None:
+def test_an_image_and_its_mirror_image_give_identical_int8_outputs(
+    shipped_model: Callable[[str], bytes],
+) -> None:
     pytest.importorskip("tflite_micro", reason="needs the host TFLM interpreter")
     from platformio_tinyml.verification import run_tflm
 
     rng = np.random.default_rng(7)
     images = rng.integers(-128, 128, size=(6, 32, 32, 3), dtype=np.int8)
     flipped = images[:, :, ::-1, :].copy()
-    base = _shipped("cifar10_resnet8")
-    mirrored = _shipped("cifar10_resnet8_mirror")
+    base = shipped_model("cifar10_resnet8")
+    mirrored = shipped_model("cifar10_resnet8_mirror")
     # The model alone is not mirror-symmetric, so the equality below means something.
     assert not np.array_equal(run_tflm(base, images), run_tflm(base, flipped))
     np.testing.assert_array_equal(

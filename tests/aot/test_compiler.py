@@ -65,19 +65,14 @@ def test_zoo_model_matches_tflm(
     )
 
 
-def test_mirror_averaged_zoo_model_matches_tflm(host_runner, tflm_outputs) -> None:  # type: ignore[no-untyped-def]
-    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
-
-    def shipped(name: str) -> bytes:
-        entry = find_pretrained(name)
-        assert entry is not None
-        return pretrained_path(entry, Path("/nonexistent")).read_bytes()
-
-    model = shipped("cifar10_resnet8_mirror")
+def test_mirror_averaged_zoo_model_matches_tflm(  # type: ignore[no-untyped-def]
+    shipped_model: Callable[[str], bytes], host_runner, tflm_outputs
+) -> None:
+    model = shipped_model("cifar10_resnet8_mirror")
     compiled = compile_model(model, "resnet8_mirror")
     assert compiled.source.count("tinyml_aot_reverse(") == 2  # defined, called
     # The second branch reads the first one's weight arrays: each is emitted once.
-    base = compile_model(shipped("cifar10_resnet8"), "resnet8")
+    base = compile_model(shipped_model("cifar10_resnet8"), "resnet8")
     arrays = (
         compiled.source.count("\nstatic const "),
         base.source.count("\nstatic const "),

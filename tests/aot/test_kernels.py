@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,21 +77,16 @@ def test_dsp_path_on_emulated_m7(tests_data: Path, tflm_outputs) -> None:
 
 
 @pytest.mark.qemu
-def test_mirror_averaged_resnet8_on_emulated_m7_costs_two_passes() -> None:
+def test_mirror_averaged_resnet8_on_emulated_m7_costs_two_passes(
+    shipped_model: Callable[[str], bytes],
+) -> None:
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
         if shutil.which(tool) is None:
             pytest.skip(f"'{tool}' is not installed")
-    from platformio_tinyml.pretrained import find_pretrained, pretrained_path
-
-    def shipped(name: str) -> bytes:
-        entry = find_pretrained(name)
-        assert entry is not None
-        return pretrained_path(entry, Path("/nonexistent")).read_bytes()
-
     bench = _bench()
     # measure() raises unless every output on the target equals host TFLM's.
-    single = bench.measure(shipped("cifar10_resnet8"), "r8")  # type: ignore[attr-defined]
-    mirror = bench.measure(shipped("cifar10_resnet8_mirror"), "r8_mirror")  # type: ignore[attr-defined]
+    single = bench.measure(shipped_model("cifar10_resnet8"), "r8")  # type: ignore[attr-defined]
+    mirror = bench.measure(shipped_model("cifar10_resnet8_mirror"), "r8_mirror")  # type: ignore[attr-defined]
     ratio = mirror["instructions"] / single["instructions"]
     assert 1.99 < ratio < 2.01, ratio  # REVERSE_V2, the final ADD: a few thousand
     reverse = next(x for x in mirror["layers"] if x["op"] == "REVERSE_V2")
